@@ -1,0 +1,69 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Namespace, Server, ServerOptions } from 'socket.io';
+import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
+import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
+import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS } from '../realtime.constants.js';
+import { validateRealtimeOptions } from '../realtime-options.validation.js';
+import { RedisPubSub } from './redis-pub-sub.js';
+
+/**
+ * Nest's `IoAdapter` on the socket.io Redis adapter (or the in-memory one without `redis` options),
+ * with the module's server options applied to every gateway.
+ * @example
+ * const adapter = new RedisIoAdapter(app, { redis: { url: 'redis://localhost:6379' } });
+ * await adapter.connectToRedis();
+ * app.useWebSocketAdapter(adapter);
+ */
+export class RedisIoAdapter extends IoAdapter {
+  private readonly options: RealtimeModuleOptions;
+  private redis?: RedisPubSub;
+  private adapterConstructor?: ReturnType<typeof createAdapter>;
+
+  constructor(appOrHttpServer?: INestApplicationContext | object, options: RealtimeModuleOptions = {}) {
+    super(appOrHttpServer);
+    this.options = validateRealtimeOptions(options);
+  }
+
+  /** Connects pub and sub; resolves once both are ready, rejects with an error naming the URL otherwise. */
+  async connectToRedis(): Promise<void> {
+    const redis = this.options.redis;
+    if (!redis || this.redis) return;
+    this.redis = await RedisPubSub.connect(redis);
+    this.adapterConstructor = createAdapter(this.redis.pub, this.redis.sub, {
+      key: redis.keyPrefix ?? DEFAULT_KEY_PREFIX,
+      requestsTimeout: redis.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT_MS,
+    });
+  }
+
+  /** Creates the socket.io server; a gateway's own options win over the module's. */
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    if (this.options.redis && !this.adapterConstructor) throw new RedisNotConnectedError();
+    return super.createIOServer(port, {
+      ...this.serverOptions(),
+      ...options,
+      ...(this.adapterConstructor && { adapter: this.adapterConstructor }),
+    } as ServerOptions);
+  }
+
+  /** Disconnects every client of the server (a gateway's namespace closes its whole server). */
+  override async close(server: Server | Namespace): Promise<void> {
+    const root = 'server' in server ? server.server : server;
+    await new Promise<void>((resolve) => root.close(() => resolve()));
+  }
+
+  /** Quits the Redis connections the adapter opened; safe to call more than once. */
+  override async dispose(): Promise<void> {
+    const redis = this.redis;
+    this.redis = undefined;
+    this.adapterConstructor = undefined;
+    await redis?.quit();
+  }
+
+  private serverOptions(): Partial<ServerOptions> {
+    const { cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize } = this.options;
+    const given = { cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize };
+    return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+  }
+}

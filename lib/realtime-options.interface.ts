@@ -1,0 +1,120 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { JwtPayload } from 'jsonwebtoken';
+import type { ServerOptions } from 'socket.io';
+
+/** Scale-out over Redis. Leave it out to run one instance on socket.io's in-memory adapter. */
+export interface RealtimeRedisOptions {
+  /** Redis URL, e.g. `redis://localhost:6379` or `rediss://user:pass@host:6380/0`. Give this or `client`. */
+  url?: string;
+  /**
+   * An existing ioredis client or Cluster. It is duplicated for pub/sub and never closed by the library.
+   * Give this or `url`.
+   */
+  client?: Redis | Cluster;
+  /**
+   * Prefix of every Redis channel and key; instances hear each other only when it is the same.
+   * @default 'realtime'
+   */
+  keyPrefix?: string;
+  /**
+   * How long cluster-wide requests (fetchSockets, acks) wait for the other instances, in ms.
+   * @default 5000
+   */
+  requestsTimeout?: number;
+}
+
+/** Handshake JWT authentication. */
+export interface RealtimeAuthOptions {
+  /** Shared secret for HS256/HS384/HS512 tokens. Give this or `publicKey`. */
+  secret?: string | Buffer;
+  /** PEM public key for RS*, PS*, ES* or EdDSA tokens. Give this or `secret`. */
+  publicKey?: string | Buffer;
+  /**
+   * Accepted signing algorithms; `none` is never accepted.
+   * @default ['HS256'] with `secret`, ['RS256'] with `publicKey`
+   */
+  algorithms?: string[];
+  /** Required `iss` claim. */
+  issuer?: string;
+  /** Required `aud` claim (any of them). */
+  audience?: string | string[];
+  /**
+   * Seconds of clock skew tolerated on `exp` and `nbf`.
+   * @default 0
+   */
+  clockTolerance?: number;
+  /**
+   * Refuse connections without a valid token. With `false`, anonymous sockets connect and
+   * `@WsAuth()` refuses their messages.
+   * @default true
+   */
+  required?: boolean;
+  /** Maps the verified payload to the user stored in `socket.data.user`; a falsy result refuses the socket. */
+  validate?: (payload: JwtPayload) => unknown | Promise<unknown>;
+  /**
+   * The user's id, used for the room `user:<id>` and presence.
+   * @default (user) => user.sub ?? user.id
+   */
+  userId?: (user: any) => string;
+}
+
+/** Per-socket flood control over all incoming events. */
+export interface RealtimeRateLimitOptions {
+  /** Events a socket may send per window. */
+  points: number;
+  /** Window length in ms. */
+  durationMs: number;
+}
+
+/** Cluster-wide presence. */
+export interface RealtimePresenceOptions {
+  /**
+   * How long a dead instance's users stay online at most, in ms.
+   * @default 30000
+   */
+  ttlMs?: number;
+}
+
+/** Options of `RealtimeModule.forRoot()` / `forRootAsync()`. */
+export interface RealtimeModuleOptions {
+  /** Scale-out over Redis. Absent: in-memory adapter, one instance, no Redis needed. */
+  redis?: RealtimeRedisOptions;
+  /** Handshake JWT authentication. Absent: no authentication. */
+  auth?: RealtimeAuthOptions;
+  /** socket.io CORS options for every gateway, so gateways need no static `cors`. */
+  cors?: ServerOptions['cors'];
+  /**
+   * The socket.io endpoint path.
+   * @default '/socket.io'
+   */
+  path?: string;
+  /**
+   * Allowed transports, in the order tried.
+   * @default ['polling', 'websocket']
+   */
+  transports?: ('websocket' | 'polling')[];
+  /**
+   * Interval between server pings, in ms.
+   * @default 25000
+   */
+  pingInterval?: number;
+  /**
+   * How long to wait for a pong before closing the connection, in ms.
+   * @default 20000
+   */
+  pingTimeout?: number;
+  /**
+   * Largest accepted message, in bytes; a larger one closes only that socket.
+   * @default 1000000
+   */
+  maxHttpBufferSize?: number;
+  /** Per-socket flood control over all events; `false` turns it off. */
+  rateLimit?: RealtimeRateLimitOptions | false;
+  /** Cluster-wide presence; `false` turns it off. */
+  presence?: RealtimePresenceOptions | false;
+}
+
+/** What a `useClass` / `useExisting` provider of `RealtimeModule.forRootAsync()` implements. */
+export interface RealtimeOptionsFactory {
+  createRealtimeOptions(): RealtimeModuleOptions | Promise<RealtimeModuleOptions>;
+}

@@ -1,0 +1,175 @@
+import { InvalidRealtimeOptionsError } from './errors/invalid-realtime-options.error.js';
+import type { RealtimeModuleOptions } from './realtime-options.interface.js';
+
+type Checks = Record<string, (value: unknown, name: string) => void>;
+
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
+const PUBLIC_KEY_ALGORITHMS = [
+  ...['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  ...['ES256', 'ES384', 'ES512', 'EdDSA'],
+];
+
+function fail(name: string, problem: string): never {
+  throw new InvalidRealtimeOptionsError(name, problem);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `a ${typeof value}`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkObject(value: unknown, name: string, checks: Checks, example: string): void {
+  if (!isPlainObject(value)) fail(name, `expected an object like ${example}, got ${describe(value)}.`);
+  for (const [key, item] of Object.entries(value)) {
+    const path = name === 'options' ? key : `${name}.${key}`;
+    const check = checks[key];
+    if (!check) fail(path, `unknown option. Known options here: ${Object.keys(checks).join(', ')}.`);
+    if (item !== undefined) check(item, path);
+  }
+}
+
+function positiveNumber(value: unknown, name: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    fail(name, `expected a positive number, got ${describe(value)}.`);
+  }
+}
+
+function nonEmptyString(value: unknown, name: string): void {
+  if (typeof value !== 'string' || value.trim() === '') {
+    fail(name, `expected a non-empty string, got ${describe(value)}.`);
+  }
+}
+
+function functionValue(value: unknown, name: string): void {
+  if (typeof value !== 'function') fail(name, `expected a function, got ${describe(value)}.`);
+}
+
+function booleanValue(value: unknown, name: string): void {
+  if (typeof value !== 'boolean') fail(name, `expected true or false, got ${describe(value)}.`);
+}
+
+function key(value: unknown, name: string): void {
+  if (Buffer.isBuffer(value) && value.length > 0) return;
+  nonEmptyString(value, name);
+}
+
+function redisUrl(value: unknown, name: string): void {
+  nonEmptyString(value, name);
+  if (!/^rediss?:\/\//.test(value as string)) {
+    fail(name, `expected a redis:// or rediss:// URL such as 'redis://localhost:6379', got ${describe(value)}.`);
+  }
+}
+
+function redisClient(value: unknown, name: string): void {
+  if (!isPlainObject(value) || typeof value.duplicate !== 'function') {
+    fail(name, 'expected an ioredis Redis or Cluster instance (it is duplicated for pub/sub).');
+  }
+}
+
+function validateRedis(value: unknown, name: string): void {
+  checkObject(value, name, { url: redisUrl, client: redisClient, keyPrefix: nonEmptyString, requestsTimeout: positiveNumber }, "{ url: 'redis://localhost:6379' }");
+  const { url, client } = value as Record<string, unknown>;
+  if (url !== undefined && client !== undefined) fail(name, 'give either "url" or "client", not both.');
+  if (url === undefined && client === undefined) {
+    fail(name, 'give "url" or "client". To run one instance without Redis, leave "redis" out.');
+  }
+}
+
+function algorithms(value: unknown, name: string): void {
+  if (!Array.isArray(value) || value.length === 0) fail(name, `expected a non-empty array, got ${describe(value)}.`);
+  for (const algorithm of value) {
+    if (String(algorithm).toLowerCase() === 'none') fail(name, '"none" is never accepted: unsigned tokens would let anyone in.');
+  }
+}
+
+function audience(value: unknown, name: string): void {
+  if (Array.isArray(value) && value.length > 0) return value.forEach((item, i) => nonEmptyString(item, `${name}[${i}]`));
+  nonEmptyString(value, name);
+}
+
+function nonNegativeNumber(value: unknown, name: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail(name, `expected a number of seconds >= 0, got ${describe(value)}.`);
+  }
+}
+
+function checkAlgorithmsMatchKey(auth: Record<string, unknown>, name: string): void {
+  const { secret, publicKey } = auth;
+  if (secret !== undefined && publicKey !== undefined) fail(name, 'give either "secret" or "publicKey", not both.');
+  if (secret === undefined && publicKey === undefined) fail(name, 'give "secret" (HS256) or "publicKey" (RS256 and others).');
+  const allowed = secret !== undefined ? HMAC_ALGORITHMS : PUBLIC_KEY_ALGORITHMS;
+  for (const algorithm of (auth.algorithms as string[] | undefined) ?? []) {
+    if (!allowed.includes(algorithm)) {
+      const keyName = secret !== undefined ? 'secret' : 'publicKey';
+      fail(`${name}.algorithms`, `"${algorithm}" cannot be used with "${keyName}"; use one of ${allowed.join(', ')}.`);
+    }
+  }
+}
+
+function validateAuth(value: unknown, name: string): void {
+  const checks: Checks = {
+    secret: key,
+    publicKey: key,
+    algorithms,
+    issuer: nonEmptyString,
+    audience,
+    clockTolerance: nonNegativeNumber,
+    required: booleanValue,
+    validate: functionValue,
+    userId: functionValue,
+  };
+  checkObject(value, name, checks, "{ secret: process.env.JWT_SECRET }");
+  checkAlgorithmsMatchKey(value as Record<string, unknown>, name);
+}
+
+function cors(value: unknown, name: string): void {
+  if (!isPlainObject(value) && typeof value !== 'function') {
+    fail(name, `expected socket.io CORS options such as { origin: 'https://app.example.com' }, got ${describe(value)}.`);
+  }
+}
+
+function path(value: unknown, name: string): void {
+  if (typeof value !== 'string' || !value.startsWith('/')) fail(name, `expected a path starting with "/", got ${describe(value)}.`);
+}
+
+function transports(value: unknown, name: string): void {
+  const valid = Array.isArray(value) && value.length > 0 && value.every((t) => t === 'websocket' || t === 'polling');
+  if (!valid) fail(name, `expected a non-empty array of 'websocket' and/or 'polling', got ${describe(value)}.`);
+}
+
+function rateLimit(value: unknown, name: string): void {
+  if (value === false) return;
+  checkObject(value, name, { points: positiveNumber, durationMs: positiveNumber }, '{ points: 20, durationMs: 1000 } or false');
+  const { points, durationMs } = value as Record<string, unknown>;
+  if (points === undefined || durationMs === undefined) fail(name, 'give both "points" and "durationMs", or false to turn it off.');
+}
+
+function presence(value: unknown, name: string): void {
+  if (value === false) return;
+  checkObject(value, name, { ttlMs: positiveNumber }, '{ ttlMs: 30000 } or false');
+}
+
+const MODULE_CHECKS: Checks = {
+  redis: validateRedis,
+  auth: validateAuth,
+  cors,
+  path,
+  transports,
+  pingInterval: positiveNumber,
+  pingTimeout: positiveNumber,
+  maxHttpBufferSize: positiveNumber,
+  rateLimit,
+  presence,
+};
+
+/** Checks options once at startup; throws {@link InvalidRealtimeOptionsError} naming the option and the fix. */
+export function validateRealtimeOptions(options: unknown): RealtimeModuleOptions {
+  if (options === undefined) return {};
+  checkObject(options, 'options', MODULE_CHECKS, '{ redis: { url }, auth: { secret } }');
+  return options as RealtimeModuleOptions;
+}
