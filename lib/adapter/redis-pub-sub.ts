@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Redis, type Cluster } from 'ioredis';
 import { RedisConnectionError } from '../errors/redis-connection.error.js';
 import type { RealtimeRedisOptions } from '../realtime-options.interface.js';
-import { REDIS_CONNECT_TIMEOUT_MS } from '../realtime.constants.js';
+import { DEFAULT_KEY_PREFIX, REDIS_CONNECT_TIMEOUT_MS } from '../realtime.constants.js';
 
 type RedisClient = Redis | Cluster;
 
@@ -24,8 +24,9 @@ export class RedisPubSub {
 
   /** Opens pub and sub and resolves once both are ready; rejects within a few seconds otherwise. */
   static async connect(options: RealtimeRedisOptions, timeoutMs = REDIS_CONNECT_TIMEOUT_MS): Promise<RedisPubSub> {
-    const pub = openClient(options);
-    const sub = pub.duplicate();
+    const name = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    const pub = openClient(options, `${name}:pub`);
+    const sub = duplicate(pub, `${name}:sub`);
     const address = describeAddress(options);
     try {
       await Promise.all([waitUntilReady(pub, timeoutMs), waitUntilReady(sub, timeoutMs)]);
@@ -81,14 +82,24 @@ export class RedisPubSub {
   }
 }
 
-function openClient(options: RealtimeRedisOptions): RedisClient {
-  // Without an offline queue a publish during an outage fails at once (and is dropped) instead of
-  // piling up in memory and replaying stale broadcasts when Redis returns.
-  const overrides = { lazyConnect: true, enableOfflineQueue: false };
-  const client = options.client;
-  if (client && isCluster(client)) return client.duplicate([], overrides);
-  if (client) return client.duplicate(overrides);
-  return new Redis(options.url as string, overrides);
+function openClient(options: RealtimeRedisOptions, connectionName: string): RedisClient {
+  if (options.client) return duplicate(options.client, connectionName);
+  return new Redis(options.url as string, { ...CONNECTION_OPTIONS, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
+}
+
+// Without an offline queue a publish during an outage fails at once (and is dropped) instead of
+// piling up in memory and replaying stale broadcasts when Redis returns.
+const CONNECTION_OPTIONS = { lazyConnect: true, enableOfflineQueue: false };
+// ioredis arms this timer on disconnect() even when the socket is already closed (Redis was down),
+// which kept the process alive for its default of 2 s after a failed boot.
+const DISCONNECT_TIMEOUT_MS = 100;
+
+function duplicate(client: RedisClient, connectionName: string): RedisClient {
+  if (!isCluster(client)) {
+    return client.duplicate({ ...CONNECTION_OPTIONS, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
+  }
+  const redisOptions = { ...client.options.redisOptions, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
+  return client.duplicate([], { ...CONNECTION_OPTIONS, redisOptions });
 }
 
 function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
