@@ -13,6 +13,7 @@ const config: Config = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/package/fixtures/'],
   testTimeout: 30_000,
   reporters: ['default', '<rootDir>/test/utils/passed-failed.reporter.cjs'],
 };

@@ -13,6 +13,7 @@ type RedisClient = Redis | Cluster;
 export class RedisPubSub {
   private readonly logger = new Logger('RedisIoAdapter');
   private outage = false;
+  private closing = false;
 
   private constructor(
     readonly pub: RedisClient,
@@ -43,6 +44,7 @@ export class RedisPubSub {
 
   /** Quits both connections; a connection that is down is dropped without waiting for Redis. */
   async quit(): Promise<void> {
+    this.closing = true;
     await Promise.all([this.pub, this.sub].map((client) => close(client)));
   }
 
@@ -56,7 +58,7 @@ export class RedisPubSub {
   }
 
   private reportOutage(error: Error): void {
-    if (this.outage) return;
+    if (this.outage || this.closing) return;
     this.outage = true;
     this.logger.warn(
       `Redis at ${this.address} is unavailable (${error.message}); local clients are still served, ` +
