@@ -3,7 +3,7 @@ import type { Config } from 'jest';
 // Nest 12 is pure ESM, so Jest runs in ESM mode (node --experimental-vm-modules, see `npm test`).
 const config: Config = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/lib', '<rootDir>/test'],
+  roots: ['<rootDir>/lib', '<rootDir>/test', '<rootDir>/examples'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
