@@ -14,7 +14,20 @@ export type {
 export { RedisIoAdapter } from './adapter/redis-io.adapter.js';
 export { RedisIoAdapterFactory } from './adapter/redis-io-adapter.factory.js';
 
+// Authentication
+export { WsAuth } from './auth/ws-auth.decorator.js';
+export type { WsAuthOptions } from './auth/ws-auth.decorator.js';
+export { WsAuthGuard } from './auth/ws-auth.guard.js';
+export { WsUser } from './auth/ws-user.decorator.js';
+export { HandshakeRefusalError } from './auth/handshake-refusal.error.js';
+export type { HandshakeRefusalCode } from './auth/handshake-refusal.error.js';
+export { AUTH_EXPIRED_EVENT, AUTH_REFRESH_EVENT } from './realtime.constants.js';
+
 // Errors
+export { RealtimeExceptionFilter } from './errors/realtime-exception.filter.js';
+export { RealtimeException } from './errors/realtime.exception.js';
+export type { RealtimeErrorCode, RealtimeFieldError } from './errors/realtime.exception.js';
+export type { ClientError } from './errors/client-error.js';
 export { InvalidRealtimeOptionsError } from './errors/invalid-realtime-options.error.js';
 export { RedisConnectionError } from './errors/redis-connection.error.js';
 export { RedisNotConnectedError } from './errors/redis-not-connected.error.js';

@@ -52,6 +52,12 @@ export interface RealtimeAuthOptions {
   /** Maps the verified payload to the user stored in `socket.data.user`; a falsy result refuses the socket. */
   validate?: (payload: JwtPayload) => unknown | Promise<unknown>;
   /**
+   * How long a socket whose token expired may take to send `auth:refresh { token }` before it is
+   * disconnected, in ms.
+   * @default 30000
+   */
+  expiryGraceMs?: number;
+  /**
    * The user's id, used for the room `user:<id>` and presence.
    * @default (user) => user.sub ?? user.id
    */
@@ -108,7 +114,10 @@ export interface RealtimeModuleOptions {
    * @default 1000000
    */
   maxHttpBufferSize?: number;
-  /** Per-socket flood control over all events; `false` turns it off. */
+  /**
+   * Per-socket flood control over all events; `false` turns it off.
+   * @default { points: 100, durationMs: 1000 }
+   */
   rateLimit?: RealtimeRateLimitOptions | false;
   /** Cluster-wide presence; `false` turns it off. */
   presence?: RealtimePresenceOptions | false;

@@ -21,7 +21,7 @@ describe('validateRealtimeOptions', () => {
     const client = new Redis({ lazyConnect: true });
     const options = {
       redis: { client, keyPrefix: 'chat', requestsTimeout: 2000 },
-      auth: { secret: 's3cret', algorithms: ['HS512'], issuer: 'me', audience: ['a', 'b'], clockTolerance: 5, required: false, validate: () => ({}), userId: () => 'u' },
+      auth: { secret: 's3cret', algorithms: ['HS512'], issuer: 'me', audience: ['a', 'b'], clockTolerance: 5, required: false, validate: () => ({}), userId: () => 'u', expiryGraceMs: 1000 },
       cors: { origin: 'https://app.example.com' },
       path: '/ws',
       transports: ['websocket' as const],

@@ -122,6 +122,7 @@ function validateAuth(value: unknown, name: string): void {
     required: booleanValue,
     validate: functionValue,
     userId: functionValue,
+    expiryGraceMs: positiveNumber,
   };
   checkObject(value, name, checks, "{ secret: process.env.JWT_SECRET }");
   checkAlgorithmsMatchKey(value as Record<string, unknown>, name);

@@ -9,3 +9,18 @@ export const DEFAULT_REQUESTS_TIMEOUT_MS = 5000;
 
 /** How long `connectToRedis()` waits for pub and sub to be ready before it gives up, in ms. */
 export const REDIS_CONNECT_TIMEOUT_MS = 5000;
+
+/** How long a socket whose token expired may take to send `auth:refresh`, in ms. */
+export const DEFAULT_EXPIRY_GRACE_MS = 30_000;
+
+/** Per-socket flood control unless `rateLimit` says otherwise: 100 events a second. */
+export const DEFAULT_RATE_LIMIT = { points: 100, durationMs: 1000 };
+
+/** Sent to a socket whose token expired; it has the grace period to send {@link AUTH_REFRESH_EVENT}. */
+export const AUTH_EXPIRED_EVENT = 'auth:expired';
+
+/** Sent by a client with `{ token }` to replace an expiring token; acked `{ status: 'ok' }`. */
+export const AUTH_REFRESH_EVENT = 'auth:refresh';
+
+/** Metadata key of `@WsAuth()` options. */
+export const WS_AUTH_METADATA = 'nestjs-realtime:ws-auth';

@@ -6,6 +6,7 @@ import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS } from '../realtime.constants.js';
 import { validateRealtimeOptions } from '../realtime-options.validation.js';
+import { protectNamespaces } from './protect-namespaces.js';
 import { RedisPubSub } from './redis-pub-sub.js';
 
 /**
@@ -37,14 +38,19 @@ export class RedisIoAdapter extends IoAdapter {
     });
   }
 
-  /** Creates the socket.io server; a gateway's own options win over the module's. */
+  /**
+   * Creates the socket.io server, with handshake auth and rate limiting on every namespace; a
+   * gateway's own options win over the module's.
+   */
   override createIOServer(port: number, options?: ServerOptions): Server {
     if (this.options.redis && !this.adapterConstructor) throw new RedisNotConnectedError();
-    return super.createIOServer(port, {
+    const server: Server = super.createIOServer(port, {
       ...this.serverOptions(),
       ...options,
       ...(this.adapterConstructor && { adapter: this.adapterConstructor }),
     } as ServerOptions);
+    protectNamespaces(server, this.options);
+    return server;
   }
 
   /** Disconnects every client of the server (a gateway's namespace closes its whole server). */

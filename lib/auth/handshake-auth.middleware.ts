@@ -1,0 +1,55 @@
+import { Logger } from '@nestjs/common';
+import type { Socket } from 'socket.io';
+import type { RealtimeAuthOptions } from '../realtime-options.interface.js';
+import { DEFAULT_EXPIRY_GRACE_MS } from '../realtime.constants.js';
+import { HandshakeRefusalError } from './handshake-refusal.error.js';
+import type { JwtVerifier } from './jwt-verifier.js';
+import { watchTokenExpiry } from './token-expiry.js';
+
+type Middleware = (socket: Socket, next: (error?: Error) => void) => void;
+
+const logger = new Logger('HandshakeAuth');
+
+/**
+ * socket.io middleware that verifies the handshake JWT before `handleConnection` runs: the user goes
+ * to `socket.data.user` and the socket joins `user:<id>`; a refusal reaches the client as
+ * `connect_error` `{ message: 'Unauthorized', data: { code } }`.
+ */
+export function handshakeAuth(verifier: JwtVerifier, options: RealtimeAuthOptions): Middleware {
+  const graceMs = options.expiryGraceMs ?? DEFAULT_EXPIRY_GRACE_MS;
+  const authenticate = async (socket: Socket): Promise<void> => {
+    const token = tokenOf(socket);
+    if (token === undefined) {
+      if (options.required === false) return;
+      throw new HandshakeRefusalError('TOKEN_MISSING');
+    }
+    const payload = verifier.verify(token);
+    const user = await verifier.toUser(payload);
+    const userId = verifier.userIdOf(user);
+    if (userId === undefined) {
+      logger.warn('A verified user has no id (no "sub" or "id"): set RealtimeModule option "auth.userId".');
+      throw new HandshakeRefusalError('USER_REJECTED');
+    }
+    socket.data.user = user;
+    await socket.join(`user:${userId}`);
+    watchTokenExpiry(socket, payload, { verifier, userId, graceMs, clockTolerance: options.clockTolerance ?? 0 });
+  };
+  return (socket, next) => {
+    authenticate(socket).then(
+      () => next(),
+      (error: Error) => {
+        if (error.cause) logger.warn(`auth.validate threw, connection refused: ${(error.cause as Error).message}`);
+        next(error instanceof HandshakeRefusalError ? error : new HandshakeRefusalError('USER_REJECTED', error));
+      },
+    );
+  };
+}
+
+/** `handshake.auth.token`, else the `Authorization: Bearer` header. */
+function tokenOf(socket: Socket): string | undefined {
+  const fromAuth: unknown = socket.handshake.auth?.token;
+  if (typeof fromAuth === 'string' && fromAuth !== '') return fromAuth;
+  const header = socket.handshake.headers.authorization;
+  const bearer = header && /^Bearer\s+(\S+)$/i.exec(header);
+  return bearer ? bearer[1] : undefined;
+}

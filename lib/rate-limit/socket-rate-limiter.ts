@@ -1,0 +1,31 @@
+import type { Socket } from 'socket.io';
+import type { ClientError } from '../errors/client-error.js';
+import type { RealtimeRateLimitOptions } from '../realtime-options.interface.js';
+
+const RATE_LIMITED: ClientError = { status: 'error', code: 'RATE_LIMITED', message: 'Too many events; slow down' };
+
+/**
+ * A token bucket over every event the socket sends: an event over the limit is not dispatched and is
+ * answered `RATE_LIMITED` (ack, or one `exception` event per burst); a socket that sends another full
+ * bucket of events while refused is disconnected.
+ */
+export function limitRate(socket: Socket, { points, durationMs }: RealtimeRateLimitOptions): void {
+  let tokens = points;
+  let refilledAt = Date.now();
+  let refused = 0;
+  socket.use((packet, next) => {
+    const now = Date.now();
+    tokens = Math.min(points, tokens + ((now - refilledAt) * points) / durationMs);
+    refilledAt = now;
+    if (tokens >= 1) {
+      tokens -= 1;
+      refused = 0;
+      return next();
+    }
+    refused += 1;
+    if (refused > points) return void socket.disconnect(true);
+    const ack: unknown = packet[packet.length - 1];
+    if (typeof ack === 'function') return void ack(RATE_LIMITED);
+    if (refused === 1) socket.emit('exception', { ...RATE_LIMITED, event: packet[0] });
+  });
+}
