@@ -13,6 +13,7 @@ export function limitRate(socket: Socket, { points, durationMs }: RealtimeRateLi
   let tokens = points;
   let refilledAt = Date.now();
   let refused = 0;
+  let toldByEvent = false;
   socket.use((packet, next) => {
     const now = Date.now();
     tokens = Math.min(points, tokens + ((now - refilledAt) * points) / durationMs);
@@ -20,12 +21,15 @@ export function limitRate(socket: Socket, { points, durationMs }: RealtimeRateLi
     if (tokens >= 1) {
       tokens -= 1;
       refused = 0;
+      toldByEvent = false;
       return next();
     }
     refused += 1;
     if (refused > points) return void socket.disconnect(true);
     const ack: unknown = packet[packet.length - 1];
     if (typeof ack === 'function') return void ack(RATE_LIMITED);
-    if (refused === 1) socket.emit('exception', { ...RATE_LIMITED, event: packet[0] });
+    if (toldByEvent) return;
+    toldByEvent = true;
+    socket.emit('exception', { ...RATE_LIMITED, event: packet[0] });
   });
 }

@@ -1,0 +1,23 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'socket.io';
+import { JwtVerifier } from './jwt-verifier.js';
+import { watchTokenExpiry } from './token-expiry.js';
+
+const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+
+describe('watchTokenExpiry', () => {
+  it('leaves no timer or listener behind over 10,000 connect/disconnect cycles', () => {
+    const verifier = new JwtVerifier({ secret: 'unit' });
+    const before = timers();
+    const sockets: EventEmitter[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const socket = Object.assign(new EventEmitter(), { data: {}, disconnect() {} });
+      const exp = Math.floor(Date.now() / 1000) + 3600;
+      watchTokenExpiry(socket as unknown as Socket, { sub: `u${i}`, exp }, { verifier, userId: `u${i}`, graceMs: 1000, clockTolerance: 0 });
+      socket.emit('disconnect', 'client namespace disconnect');
+      sockets.push(socket);
+    }
+    expect(timers()).toBe(before);
+    expect(sockets.every((socket) => socket.listenerCount('disconnect') === 0)).toBe(true);
+  });
+});

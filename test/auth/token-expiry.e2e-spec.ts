@@ -1,0 +1,68 @@
+import type { INestApplication } from '@nestjs/common';
+import type { Socket } from 'socket.io-client';
+import { signTestToken } from '../../lib/testing/index.js';
+import { nextEvent } from '../utils/events.js';
+import { TestBed } from '../utils/test-bed.js';
+import { SecureGateway } from './secure.gateway.js';
+
+const secret = 'expiry-test-secret';
+/** A token that expires at the next whole second or the one after (JWT `exp` has second precision). */
+const shortLived = (sub: string) => signTestToken({ sub, exp: Math.floor(Date.now() / 1000) + 1 }, secret);
+
+describe('token lifetime of a connected socket', () => {
+  let bed: TestBed;
+  let app: INestApplication;
+
+  beforeEach(async () => {
+    bed = new TestBed();
+    app = await bed.app({ options: { auth: { secret, expiryGraceMs: 500 } }, providers: [SecureGateway] });
+  });
+  afterEach(() => bed.close());
+
+  const connect = (token: string): Promise<Socket> => bed.client(app, { token });
+
+  it('emits auth:expired when exp passes, then disconnects after the grace period', async () => {
+    const client = await connect(shortLived('alice'));
+    await nextEvent(client, 'auth:expired', 3000);
+    expect(await nextEvent(client, 'disconnect', 2000)).toBe('io server disconnect');
+  });
+
+  it('keeps a socket that refreshes with a valid token for the same user', async () => {
+    const client = await connect(shortLived('alice'));
+    await nextEvent(client, 'auth:expired', 3000);
+
+    expect(await client.emitWithAck('auth:refresh', { token: shortLived('alice') })).toEqual({ status: 'ok' });
+
+    // the new token's own expiry is what is watched now: a second auth:expired, not a disconnect
+    const disconnected = watchDisconnect(client);
+    await nextEvent(client, 'auth:expired', 3000);
+    expect(disconnected()).toBe(false);
+    expect(await client.emitWithAck('auth:refresh', { token: signTestToken({ sub: 'alice', role: 'renewed' }, secret) })).toEqual({ status: 'ok' });
+    expect((await client.emitWithAck('whoami')).user).toEqual(expect.objectContaining({ role: 'renewed' }));
+  });
+
+  it('refuses a refresh with an invalid token and leaves the grace period running', async () => {
+    const client = await connect(shortLived('alice'));
+    await nextEvent(client, 'auth:expired', 3000);
+    expect(await client.emitWithAck('auth:refresh', { token: 'garbage' })).toEqual({ status: 'error', code: 'UNAUTHORIZED', message: 'Invalid token' });
+    expect(await nextEvent(client, 'disconnect', 2000)).toBe('io server disconnect');
+  });
+
+  it('disconnects a socket that refreshes with another user’s token', async () => {
+    const client = await connect(signTestToken({ sub: 'alice' }, secret));
+    const disconnected = nextEvent(client, 'disconnect');
+    expect(await client.emitWithAck('auth:refresh', { token: signTestToken({ sub: 'mallory' }, secret) })).toEqual({
+      status: 'error',
+      code: 'FORBIDDEN',
+      message: 'The new token is for another user',
+    });
+    expect(await disconnected).toBe('io server disconnect');
+  });
+});
+
+/** Records whether the socket disconnected from now on. */
+function watchDisconnect(client: Socket): () => boolean {
+  let happened = false;
+  client.once('disconnect', () => (happened = true));
+  return () => happened;
+}
