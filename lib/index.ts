@@ -14,6 +14,14 @@ export type {
 export { RedisIoAdapter } from './adapter/redis-io.adapter.js';
 export { RedisIoAdapterFactory } from './adapter/redis-io-adapter.factory.js';
 
+// Rooms and broadcasting
+export { RoomService } from './rooms/room.service.js';
+export type { RoomMember } from './rooms/room.service.js';
+export { WebsocketBroadcastService } from './broadcast/websocket-broadcast.service.js';
+export type { BroadcastOptions } from './broadcast/websocket-broadcast.service.js';
+export { ROOM_JOIN_EVENT, ROOM_LEAVE_EVENT } from './realtime.constants.js';
+export type { RealtimeRoomsOptions } from './realtime-options.interface.js';
+
 // Authentication
 export { WsAuth } from './auth/ws-auth.decorator.js';
 export type { WsAuthOptions } from './auth/ws-auth.decorator.js';
@@ -31,3 +39,4 @@ export type { ClientError } from './errors/client-error.js';
 export { InvalidRealtimeOptionsError } from './errors/invalid-realtime-options.error.js';
 export { RedisConnectionError } from './errors/redis-connection.error.js';
 export { RedisNotConnectedError } from './errors/redis-not-connected.error.js';
+export { NoSocketServerError } from './errors/no-socket-server.error.js';

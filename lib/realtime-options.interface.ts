@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { JwtPayload } from 'jsonwebtoken';
-import type { ServerOptions } from 'socket.io';
+import type { ServerOptions, Socket } from 'socket.io';
 
 /** Scale-out over Redis. Leave it out to run one instance on socket.io's in-memory adapter. */
 export interface RealtimeRedisOptions {
@@ -72,6 +72,15 @@ export interface RealtimeRateLimitOptions {
   durationMs: number;
 }
 
+/** Client-driven room joins: giving `authorize` turns on the `room:join` / `room:leave` events. */
+export interface RealtimeRoomsOptions {
+  /**
+   * Whether this user may join this room (`user:*` rooms never can). Resolving anything but `true`,
+   * or throwing, refuses with `FORBIDDEN`.
+   */
+  authorize: (user: any, room: string, client: Socket) => boolean | Promise<boolean>;
+}
+
 /** Cluster-wide presence. */
 export interface RealtimePresenceOptions {
   /**
@@ -114,6 +123,8 @@ export interface RealtimeModuleOptions {
    * @default 1000000
    */
   maxHttpBufferSize?: number;
+  /** Client-driven room joins with `room:join` / `room:leave`. Absent: clients cannot join rooms themselves. */
+  rooms?: RealtimeRoomsOptions;
   /**
    * Per-socket flood control over all events; `false` turns it off.
    * @default { points: 100, durationMs: 1000 }

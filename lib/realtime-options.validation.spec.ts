@@ -29,6 +29,7 @@ describe('validateRealtimeOptions', () => {
       pingTimeout: 5000,
       maxHttpBufferSize: 1e5,
       rateLimit: { points: 10, durationMs: 1000 },
+      rooms: { authorize: () => true },
       presence: { ttlMs: 10_000 },
     };
     expect(validateRealtimeOptions(options)).toBe(options);
@@ -38,7 +39,7 @@ describe('validateRealtimeOptions', () => {
 
   it.each([
     ['redis is a string', { redis: 'redis://localhost:6379' }, `Invalid RealtimeModule option "redis": expected an object like { url: 'redis://localhost:6379' }, got the string "redis://localhost:6379".`],
-    ['an unknown top-level option', { cros: {} }, 'Invalid RealtimeModule option "cros": unknown option. Known options here: redis, auth, cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, rateLimit, presence.'],
+    ['an unknown top-level option', { cros: {} }, 'Invalid RealtimeModule option "cros": unknown option. Known options here: redis, auth, cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, rateLimit, rooms, presence.'],
     ['an unknown redis option', { redis: { host: 'localhost' } }, 'Invalid RealtimeModule option "redis.host": unknown option. Known options here: url, client, keyPrefix, requestsTimeout.'],
     ['redis without url or client', { redis: {} }, 'Invalid RealtimeModule option "redis": give "url" or "client". To run one instance without Redis, leave "redis" out.'],
     ['redis with url and client', { redis: { url: 'redis://a', client: { duplicate() {} } } }, 'Invalid RealtimeModule option "redis": give either "url" or "client", not both.'],
@@ -58,6 +59,7 @@ describe('validateRealtimeOptions', () => {
     ['cors as a string', { cors: '*' }, `Invalid RealtimeModule option "cors": expected socket.io CORS options such as { origin: 'https://app.example.com' }, got the string "*".`],
     ['half a rate limit', { rateLimit: { points: 5 } }, 'Invalid RealtimeModule option "rateLimit": give both "points" and "durationMs", or false to turn it off.'],
     ['rate limit true', { rateLimit: true }, 'Invalid RealtimeModule option "rateLimit": expected an object like { points: 20, durationMs: 1000 } or false, got a boolean.'],
+    ['rooms without authorize', { rooms: {} }, 'Invalid RealtimeModule option "rooms.authorize": give a function (user, room) => boolean; without it, leave "rooms" out.'],
     ['presence ttl zero', { presence: { ttlMs: 0 } }, 'Invalid RealtimeModule option "presence.ttlMs": expected a positive number, got a number.'],
     ['options that are not an object', 'redis://localhost', `Invalid RealtimeModule option "options": expected an object like { redis: { url }, auth: { secret } }, got the string "redis://localhost".`],
   ])('refuses %s with an error naming the option and the fix', (_case, options, message) => {

@@ -150,6 +150,11 @@ function rateLimit(value: unknown, name: string): void {
   if (points === undefined || durationMs === undefined) fail(name, 'give both "points" and "durationMs", or false to turn it off.');
 }
 
+function rooms(value: unknown, name: string): void {
+  checkObject(value, name, { authorize: functionValue }, '{ authorize: (user, room) => boolean }');
+  if ((value as Record<string, unknown>).authorize === undefined) fail(`${name}.authorize`, 'give a function (user, room) => boolean; without it, leave "rooms" out.');
+}
+
 function presence(value: unknown, name: string): void {
   if (value === false) return;
   checkObject(value, name, { ttlMs: positiveNumber }, '{ ttlMs: 30000 } or false');
@@ -165,6 +170,7 @@ const MODULE_CHECKS: Checks = {
   pingTimeout: positiveNumber,
   maxHttpBufferSize: positiveNumber,
   rateLimit,
+  rooms,
   presence,
 };
 

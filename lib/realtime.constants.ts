@@ -24,3 +24,9 @@ export const AUTH_REFRESH_EVENT = 'auth:refresh';
 
 /** Metadata key of `@WsAuth()` options. */
 export const WS_AUTH_METADATA = 'nestjs-realtime:ws-auth';
+
+/** Sent by a client with `{ room }` and an ack to join a room (with `rooms.authorize`). */
+export const ROOM_JOIN_EVENT = 'room:join';
+
+/** Sent by a client with `{ room }` and an ack to leave a room. */
+export const ROOM_LEAVE_EVENT = 'room:leave';

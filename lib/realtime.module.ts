@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
+import { RealtimeServerRegistry } from './adapter/realtime-server.registry.js';
 import { RedisIoAdapterFactory } from './adapter/redis-io-adapter.factory.js';
+import { WebsocketBroadcastService } from './broadcast/websocket-broadcast.service.js';
+import { RoomService } from './rooms/room.service.js';
 import { REALTIME_OPTIONS } from './realtime.constants.js';
 import { ConfigurableRealtimeModule, RAW_REALTIME_OPTIONS } from './realtime.module-definition.js';
 import { validateRealtimeOptions } from './realtime-options.validation.js';
@@ -11,8 +14,11 @@ import { validateRealtimeOptions } from './realtime-options.validation.js';
 @Module({
   providers: [
     { provide: REALTIME_OPTIONS, useFactory: validateRealtimeOptions, inject: [RAW_REALTIME_OPTIONS] },
+    RealtimeServerRegistry,
     RedisIoAdapterFactory,
+    RoomService,
+    WebsocketBroadcastService,
   ],
-  exports: [REALTIME_OPTIONS, RedisIoAdapterFactory],
+  exports: [REALTIME_OPTIONS, RedisIoAdapterFactory, RoomService, WebsocketBroadcastService],
 })
 export class RealtimeModule extends ConfigurableRealtimeModule {}

@@ -1,12 +1,16 @@
 import { Inject, Injectable, type INestApplication } from '@nestjs/common';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { REALTIME_OPTIONS } from '../realtime.constants.js';
+import { RealtimeServerRegistry } from './realtime-server.registry.js';
 import { RedisIoAdapter } from './redis-io.adapter.js';
 
 /** Builds the app's {@link RedisIoAdapter} from the module options. */
 @Injectable()
 export class RedisIoAdapterFactory {
-  constructor(@Inject(REALTIME_OPTIONS) private readonly options: RealtimeModuleOptions) {}
+  constructor(
+    @Inject(REALTIME_OPTIONS) private readonly options: RealtimeModuleOptions,
+    private readonly registry: RealtimeServerRegistry,
+  ) {}
 
   /**
    * Resolves once Redis pub and sub are connected (at once without `redis` options); rejects within a
@@ -14,7 +18,7 @@ export class RedisIoAdapterFactory {
    * @example app.useWebSocketAdapter(await app.get(RedisIoAdapterFactory).create(app));
    */
   async create(app: INestApplication): Promise<RedisIoAdapter> {
-    const adapter = new RedisIoAdapter(app, this.options);
+    const adapter = new RedisIoAdapter(app, this.options, (server) => this.registry.register(server));
     await adapter.connectToRedis();
     return adapter;
   }

@@ -6,7 +6,7 @@ import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS } from '../realtime.constants.js';
 import { validateRealtimeOptions } from '../realtime-options.validation.js';
-import { protectNamespaces } from './protect-namespaces.js';
+import { setUpNamespaces } from './namespace-setup.js';
 import { RedisPubSub } from './redis-pub-sub.js';
 
 /**
@@ -22,7 +22,15 @@ export class RedisIoAdapter extends IoAdapter {
   private redis?: RedisPubSub;
   private adapterConstructor?: ReturnType<typeof createAdapter>;
 
-  constructor(appOrHttpServer?: INestApplicationContext | object, options: RealtimeModuleOptions = {}) {
+  /**
+   * @param onServerCreated called with each socket.io server created; `RedisIoAdapterFactory` uses it
+   * to hand the server to the room and broadcast services.
+   */
+  constructor(
+    appOrHttpServer?: INestApplicationContext | object,
+    options: RealtimeModuleOptions = {},
+    private readonly onServerCreated?: (server: Server) => void,
+  ) {
     super(appOrHttpServer);
     this.options = validateRealtimeOptions(options);
   }
@@ -39,7 +47,7 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   /**
-   * Creates the socket.io server, with handshake auth and rate limiting on every namespace; a
+   * Creates the socket.io server, with handshake auth, rate limiting and client room events on every namespace; a
    * gateway's own options win over the module's.
    */
   override createIOServer(port: number, options?: ServerOptions): Server {
@@ -49,7 +57,8 @@ export class RedisIoAdapter extends IoAdapter {
       ...options,
       ...(this.adapterConstructor && { adapter: this.adapterConstructor }),
     } as ServerOptions);
-    protectNamespaces(server, this.options);
+    setUpNamespaces(server, this.options);
+    this.onServerCreated?.(server);
     return server;
   }
 

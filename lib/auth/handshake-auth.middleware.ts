@@ -31,6 +31,7 @@ export function handshakeAuth(verifier: JwtVerifier, options: RealtimeAuthOption
       throw new HandshakeRefusalError('USER_REJECTED');
     }
     socket.data.user = user;
+    socket.data.userId = userId;
     await socket.join(`user:${userId}`);
     watchTokenExpiry(socket, payload, { verifier, userId, graceMs, clockTolerance: options.clockTolerance ?? 0 });
   };

@@ -32,6 +32,7 @@ export interface AppSpec {
   /** The host app's own modules (e.g. `RealtimeModule.forRootAsync(...)` instead of `options`). */
   imports?: (Type | DynamicModule)[];
   providers?: Provider[];
+  controllers?: Type[];
 }
 
 /** A root module for a test app, as a host app's AppModule. */
@@ -54,7 +55,7 @@ export class TestBed {
   /** A real Nest app wired as a user would: RedisIoAdapterFactory, `listen(0)` on loopback. */
   async app(spec: AppSpec): Promise<INestApplication> {
     const imports = spec.imports ?? [RealtimeModule.forRoot(spec.options ?? {})];
-    const app = await NestFactory.create(hostModule({ imports, providers: spec.providers }), { logger: this.logger, abortOnError: false });
+    const app = await NestFactory.create(hostModule({ imports, providers: spec.providers, controllers: spec.controllers }), { logger: this.logger, abortOnError: false });
     this.defer(() => app.close());
     app.useWebSocketAdapter(await app.get(RedisIoAdapterFactory).create(app));
     await app.listen(0, '127.0.0.1');

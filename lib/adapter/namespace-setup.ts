@@ -1,0 +1,27 @@
+import type { Namespace, Server } from 'socket.io';
+import { handshakeAuth } from '../auth/handshake-auth.middleware.js';
+import { JwtVerifier } from '../auth/jwt-verifier.js';
+import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
+import { DEFAULT_RATE_LIMIT } from '../realtime.constants.js';
+import { limitRate } from '../rate-limit/socket-rate-limiter.js';
+import { handleClientRoomEvents } from '../rooms/client-room-events.js';
+
+/**
+ * Puts handshake auth, rate limiting and (with `rooms.authorize`) client room events on every
+ * namespace of the server, including those a gateway opens later (`io.use` covers only the main one).
+ */
+export function setUpNamespaces(server: Server, options: RealtimeModuleOptions): void {
+  const auth = options.auth && handshakeAuth(new JwtVerifier(options.auth), options.auth);
+  const rateLimit = options.rateLimit === false ? undefined : (options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const rooms = options.rooms;
+  const setUp = (namespace: Namespace): void => {
+    if (auth) namespace.use(auth);
+    namespace.use((socket, next) => {
+      if (rateLimit) limitRate(socket, rateLimit);
+      if (rooms) handleClientRoomEvents(socket, rooms);
+      next();
+    });
+  };
+  setUp(server.of('/'));
+  server.on('new_namespace', setUp);
+}

@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import type { Namespace, Server } from 'socket.io';
+
+/**
+ * The app's socket.io server, once the adapter created it, and every namespace opened on it; what
+ * the room and broadcast services act on. Empty in a process that serves no sockets (a worker).
+ */
+@Injectable()
+export class RealtimeServerRegistry {
+  private current?: Server;
+  private readonly openNamespaces = new Set<Namespace>();
+  private readonly listeners: ((server: Server) => void)[] = [];
+
+  get server(): Server | undefined {
+    return this.current;
+  }
+
+  get namespaces(): Namespace[] {
+    return [...this.openNamespaces];
+  }
+
+  /** Called by the adapter for the app's server; a second server (another port or path) is not tracked. */
+  register(server: Server): void {
+    if (this.current) return;
+    this.current = server;
+    this.openNamespaces.add(server.of('/'));
+    server.on('new_namespace', (namespace) => this.openNamespaces.add(namespace));
+    this.listeners.forEach((listener) => listener(server));
+  }
+
+  /** Runs `listener` with the server once there is one (at once if there is already). */
+  onServer(listener: (server: Server) => void): void {
+    this.listeners.push(listener);
+    if (this.current) listener(this.current);
+  }
+}

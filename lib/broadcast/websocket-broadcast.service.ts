@@ -1,0 +1,105 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Emitter } from '@socket.io/redis-emitter';
+import { RealtimeServerRegistry } from '../adapter/realtime-server.registry.js';
+import { RedisPubSub } from '../adapter/redis-pub-sub.js';
+import { NoSocketServerError } from '../errors/no-socket-server.error.js';
+import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
+import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS, REALTIME_OPTIONS } from '../realtime.constants.js';
+
+/** Where and to whom a message goes. */
+export interface BroadcastOptions {
+  /**
+   * @default '/'
+   */
+  namespace?: string;
+  /** Socket ids or room names to leave out, e.g. `except: client.id` for the sender. */
+  except?: string | string[];
+}
+
+/** What both a socket.io namespace and the Redis emitter can do. */
+interface Broadcaster {
+  to(room: string | string[]): Broadcaster;
+  except(room: string | string[]): Broadcaster;
+  emit(event: string, ...args: unknown[]): unknown;
+}
+
+/**
+ * Sends events to clients on every instance, from anywhere in the app: controllers, event handlers,
+ * providers built before any gateway, and processes that serve no sockets at all (queue workers
+ * sharing the Redis, through the socket.io Redis emitter).
+ */
+@Injectable()
+export class WebsocketBroadcastService implements OnApplicationShutdown {
+  private readonly logger = new Logger(WebsocketBroadcastService.name);
+  private publisher?: Promise<RedisPubSub>;
+
+  constructor(
+    @Inject(REALTIME_OPTIONS) private readonly options: RealtimeModuleOptions,
+    private readonly registry: RealtimeServerRegistry,
+  ) {}
+
+  /** To every client of the namespace. */
+  async broadcast(event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
+    (await this.broadcaster(opts))?.emit(event, data);
+  }
+
+  /** To every socket of the user, on every instance. */
+  sendToUser(userId: string, event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
+    return this.sendToRoom(userRoom(userId), event, data, opts);
+  }
+
+  /** To every socket of each user, each socket once. */
+  async sendToUsers(userIds: string[], event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
+    if (userIds.length) await this.sendToRoom(userIds.map(userRoom), event, data, opts);
+  }
+
+  /** To every socket in the room(s), each socket once. */
+  async sendToRoom(room: string | string[], event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
+    (await this.broadcaster(opts))?.to(room).emit(event, data);
+  }
+
+  /**
+   * Asks every socket of the user and resolves with the acknowledgements that came within the
+   * timeout: a tab that does not answer is left out rather than failing the whole request.
+   */
+  requestFromUser(userId: string, event: string, data: unknown, opts: { timeoutMs?: number; namespace?: string } = {}): Promise<unknown[]> {
+    const server = this.registry.server;
+    if (!server) return Promise.reject(new NoSocketServerError('requestFromUser()'));
+    const timeoutMs = opts.timeoutMs ?? this.options.redis?.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT_MS;
+    return new Promise((resolve) => {
+      server
+        .of(opts.namespace ?? '/')
+        .to(userRoom(userId))
+        .timeout(timeoutMs)
+        .emit(event, data, (_timedOut: Error | null, acks: unknown[]) => resolve(acks ?? []));
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const publisher = this.publisher;
+    this.publisher = undefined;
+    await (await publisher?.catch(() => undefined))?.quit();
+  }
+
+  private async broadcaster({ namespace = '/', except }: BroadcastOptions): Promise<Broadcaster | undefined> {
+    const base = await this.namespaceBroadcaster(namespace);
+    return except && base ? base.except(except) : base;
+  }
+
+  private async namespaceBroadcaster(namespace: string): Promise<Broadcaster | undefined> {
+    const server = this.registry.server;
+    if (server) return server.of(namespace) as unknown as Broadcaster;
+    const redis = this.options.redis;
+    if (!redis) {
+      this.logger.debug('No socket server yet and no Redis: there is no client to send to');
+      return undefined;
+    }
+    this.publisher ??= RedisPubSub.connect(redis);
+    const key = redis.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    return new Emitter((await this.publisher).pub, { key }, namespace) as unknown as Broadcaster;
+  }
+}
+
+function userRoom(userId: string): string {
+  return `user:${userId}`;
+}

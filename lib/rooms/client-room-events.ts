@@ -1,0 +1,43 @@
+import type { Socket } from 'socket.io';
+import type { ClientError } from '../errors/client-error.js';
+import type { RealtimeRoomsOptions } from '../realtime-options.interface.js';
+import { ROOM_JOIN_EVENT, ROOM_LEAVE_EVENT } from '../realtime.constants.js';
+
+type Ack = (reply: { status: 'ok' } | ClientError) => void;
+
+const MAX_ROOM_NAME_LENGTH = 200;
+
+/**
+ * Lets the client join and leave rooms itself with `room:join` / `room:leave` `{ room }` and an ack,
+ * as far as `authorize(user, room)` allows; `user:*` rooms are never client-joinable.
+ */
+export function handleClientRoomEvents(socket: Socket, options: RealtimeRoomsOptions): void {
+  const reply = (ack: unknown): Ack => (typeof ack === 'function' ? (ack as Ack) : () => undefined);
+  socket.on(ROOM_JOIN_EVENT, async (body: unknown, ack: unknown) => {
+    const room = roomOf(body);
+    if (room === undefined) return reply(ack)({ status: 'error', code: 'BAD_REQUEST', message: 'Expected { room: string }' });
+    const allowed = !room.startsWith('user:') && (await isAuthorized(options, socket, room));
+    if (!allowed) return reply(ack)({ status: 'error', code: 'FORBIDDEN', message: `Not allowed to join ${room}` });
+    await socket.join(room);
+    reply(ack)({ status: 'ok' });
+  });
+  socket.on(ROOM_LEAVE_EVENT, async (body: unknown, ack: unknown) => {
+    const room = roomOf(body);
+    if (room === undefined || room.startsWith('user:')) return reply(ack)({ status: 'error', code: 'BAD_REQUEST', message: 'Expected { room: string }' });
+    await socket.leave(room);
+    reply(ack)({ status: 'ok' });
+  });
+}
+
+function roomOf(body: unknown): string | undefined {
+  const room = (body as { room?: unknown } | undefined)?.room;
+  return typeof room === 'string' && room !== '' && room.length <= MAX_ROOM_NAME_LENGTH ? room : undefined;
+}
+
+async function isAuthorized(options: RealtimeRoomsOptions, socket: Socket, room: string): Promise<boolean> {
+  try {
+    return (await options.authorize(socket.data.user, room, socket)) === true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,37 @@
+import type { Namespace, Server } from 'socket.io';
+
+/** Server-side event the instances use to act together on one user's sockets. */
+const USER_SOCKETS_EVENT = 'realtime:user-sockets';
+
+/** What to do with every socket of one user. */
+export type UserSocketsRequest =
+  | { action: 'join' | 'leave'; userId: string; rooms: string[] }
+  | { action: 'disconnect'; userId: string };
+
+/** Applies a request to this instance's sockets of the user, in every namespace. */
+export function applyLocally(namespaces: Namespace[], request: UserSocketsRequest): void {
+  for (const namespace of namespaces) {
+    const sockets = namespace.local.in(`user:${request.userId}`);
+    if (request.action === 'join') sockets.socketsJoin(request.rooms);
+    else if (request.action === 'leave') sockets.socketsLeave(request.rooms);
+    else sockets.disconnectSockets(true);
+  }
+}
+
+/** Makes this instance answer the other instances' requests, once each has been applied here. */
+export function answerRequests(server: Server, namespaces: () => Namespace[]): void {
+  server.of('/').on(USER_SOCKETS_EVENT, (request: UserSocketsRequest, ack: (done: true) => void) => {
+    applyLocally(namespaces(), request);
+    ack(true);
+  });
+}
+
+/**
+ * Applies the request here and on every other instance, resolving once all of them acknowledged it
+ * (socket.io's own `socketsJoin` only publishes); rejects when one does not answer within the
+ * adapter's `requestsTimeout`.
+ */
+export async function applyEverywhere(server: Server, namespaces: Namespace[], request: UserSocketsRequest): Promise<void> {
+  applyLocally(namespaces, request);
+  await server.of('/').serverSideEmitWithAck(USER_SOCKETS_EVENT, request);
+}

@@ -1,0 +1,153 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Socket } from 'socket.io-client';
+import { RealtimeModule, RoomService, WebsocketBroadcastService, type RealtimeModuleOptions } from '../../lib/index.js';
+import { signTestToken } from '../../lib/testing/index.js';
+import { collect, nextEvent } from '../utils/events.js';
+import { testRedis } from '../utils/redis-server.js';
+import { hostModule, TestBed, uniquePrefix } from '../utils/test-bed.js';
+import { NotifyController, RoomsGateway } from './rooms.host.js';
+
+const secret = 'rooms-test-secret';
+
+describe('rooms and broadcasting across two instances', () => {
+  let redis: Awaited<ReturnType<typeof testRedis>>;
+  let bed: TestBed;
+  let options: RealtimeModuleOptions;
+  let a: INestApplication;
+  let b: INestApplication;
+  let aliceOnA: Socket;
+  let aliceOnB: Socket;
+  let bobOnB: Socket;
+
+  beforeAll(async () => (redis = await testRedis()));
+  afterAll(() => redis.stop());
+  beforeEach(async () => {
+    bed = new TestBed();
+    options = { redis: { url: redis.url, keyPrefix: uniquePrefix('rooms'), requestsTimeout: 2000 }, auth: { secret } };
+    [a, b] = await bed.apps(2, { options, providers: [RoomsGateway], controllers: [NotifyController] });
+    const as = (sub: string) => ({ token: signTestToken({ sub }, secret) });
+    [aliceOnA, aliceOnB, bobOnB] = [await bed.client(a, as('alice')), await bed.client(b, as('alice')), await bed.client(b, as('bob'))];
+  });
+  afterEach(() => bed.close());
+
+  /** Resolves once every socket got a broadcast sent after everything before it. */
+  async function barrier(from: INestApplication, sockets: Socket[]): Promise<void> {
+    const arrived = Promise.all(sockets.map((socket) => nextEvent(socket, 'barrier')));
+    await from.get(WebsocketBroadcastService).broadcast('barrier', null);
+    await arrived;
+  }
+
+  it('sendToUser reaches each socket of the user exactly once, on every instance, and no one else', async () => {
+    const got = [aliceOnA, aliceOnB, bobOnB].map((socket) => collect(socket, 'ping'));
+
+    await a.get(WebsocketBroadcastService).sendToUser('alice', 'ping', { n: 1 });
+    await barrier(a, [aliceOnA, aliceOnB, bobOnB]);
+
+    expect(got).toEqual([[{ n: 1 }], [{ n: 1 }], []]);
+  });
+
+  it('sendToUsers reaches every listed user once per socket', async () => {
+    const got = [aliceOnA, aliceOnB, bobOnB].map((socket) => collect(socket, 'hello'));
+    await b.get(WebsocketBroadcastService).sendToUsers(['alice', 'bob', 'alice'], 'hello', 'all');
+    await barrier(b, [aliceOnA, aliceOnB, bobOnB]);
+    expect(got).toEqual([['all'], ['all'], ['all']]);
+  });
+
+  it('joinUser resolves once every instance applied it, so an immediate sendToRoom reaches all', async () => {
+    await a.get(RoomService).joinUser('alice', 'vip');
+    const received = Promise.all([aliceOnA, aliceOnB].map((socket) => nextEvent(socket, 'vip', 2000)));
+    const bobGot = collect(bobOnB, 'vip');
+
+    await a.get(WebsocketBroadcastService).sendToRoom('vip', 'vip', 'welcome');
+
+    expect(await received).toEqual(['welcome', 'welcome']);
+    expect(await b.get(RoomService).members('vip')).toEqual(
+      expect.arrayContaining([
+        { socketId: aliceOnA.id, userId: 'alice' },
+        { socketId: aliceOnB.id, userId: 'alice' },
+      ]),
+    );
+    expect(await a.get(RoomService).count('vip')).toBe(2);
+    await barrier(a, [bobOnB]);
+    expect(bobGot).toEqual([]);
+
+    await b.get(RoomService).leaveUser('alice', 'vip');
+    expect(await a.get(RoomService).count('vip')).toBe(0);
+  });
+
+  it('sendToRoom leaves out the sender with except', async () => {
+    await a.get(RoomService).joinUser('alice', 'lobby');
+    await a.get(RoomService).joinUser('bob', 'lobby');
+    const senderGot = collect(aliceOnA, 'said');
+    const received = Promise.all([aliceOnB, bobOnB].map((socket) => nextEvent(socket, 'said')));
+
+    expect(await aliceOnA.emitWithAck('say', { room: 'lobby', text: 'hi all' })).toBe('ok');
+
+    expect(await received).toEqual(['hi all', 'hi all']);
+    await barrier(a, [aliceOnA]);
+    expect(senderGot).toEqual([]);
+  });
+
+  it('reaches the user from an HTTP controller on another instance', async () => {
+    const received = Promise.all([aliceOnA, aliceOnB].map((socket) => nextEvent(socket, 'notification')));
+    const port = (b.getHttpServer().address() as { port: number }).port;
+
+    const response = await fetch(`http://127.0.0.1:${port}/notify/alice`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'your order shipped' }),
+    });
+
+    expect(await response.json()).toEqual({ sent: true });
+    expect(await received).toEqual([{ text: 'your order shipped' }, { text: 'your order shipped' }]);
+  });
+
+  it('reaches clients from a worker process that serves no sockets (Redis emitter)', async () => {
+    const worker = await NestFactory.createApplicationContext(hostModule({ imports: [RealtimeModule.forRoot({ redis: options.redis })] }), { logger: false });
+    bed.defer(() => worker.close());
+    const received = Promise.all([aliceOnA, aliceOnB].map((socket) => nextEvent(socket, 'job:done')));
+    const bobGot = collect(bobOnB, 'job:done');
+
+    await worker.get(WebsocketBroadcastService).sendToUser('alice', 'job:done', { id: 7 });
+
+    expect(await received).toEqual([{ id: 7 }, { id: 7 }]);
+    await barrier(a, [bobOnB]);
+    expect(bobGot).toEqual([]);
+    await expect(worker.get(RoomService).joinUser('alice', 'x')).rejects.toThrow('RoomService join needs a socket server in this process');
+  });
+
+  it('requestFromUser collects the acks that came in time, leaving out a tab that does not answer', async () => {
+    aliceOnA.on('confirm', (question: string, ack: (answer: string) => void) => ack(`A says yes to ${question}`));
+    aliceOnB.on('confirm', (question: string, ack: (answer: string) => void) => ack(`B says yes to ${question}`));
+    const silent = await bed.client(a, { token: signTestToken({ sub: 'alice' }, secret) });
+    silent.on('confirm', () => undefined);
+
+    const acks = await a.get(WebsocketBroadcastService).requestFromUser('alice', 'confirm', 'delete?', { timeoutMs: 500 });
+
+    expect([...acks].sort()).toEqual(['A says yes to delete?', 'B says yes to delete?']);
+  });
+
+  it('disconnectUser disconnects every socket of the user on every instance', async () => {
+    const disconnected = Promise.all([aliceOnA, aliceOnB].map((socket) => nextEvent(socket, 'disconnect')));
+    await b.get(RoomService).disconnectUser('alice');
+    expect(await disconnected).toEqual(['io server disconnect', 'io server disconnect']);
+    expect(bobOnB.connected).toBe(true);
+  });
+});
+
+describe('rooms on one instance without Redis', () => {
+  let bed: TestBed;
+  beforeEach(() => (bed = new TestBed()));
+  afterEach(() => bed.close());
+
+  it('joinUser, members and broadcasting work with the in-memory adapter', async () => {
+    const app = await bed.app({ options: { auth: { secret } }, providers: [RoomsGateway] });
+    const carol = await bed.client(app, { token: signTestToken({ sub: 'carol' }, secret) });
+    await app.get(RoomService).joinUser('carol', ['a', 'b']);
+    expect(await app.get(RoomService).members('b')).toEqual([{ socketId: carol.id, userId: 'carol' }]);
+    const received = nextEvent(carol, 'news');
+    await app.get(WebsocketBroadcastService).sendToRoom(['a', 'b'], 'news', 'once');
+    expect(await received).toBe('once');
+  });
+});
