@@ -7,7 +7,7 @@ import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS } from '../realtime.constants.js';
 import { validateRealtimeOptions } from '../realtime-options.validation.js';
 import { setUpNamespaces } from './namespace-setup.js';
-import { RedisPubSub } from './redis-pub-sub.js';
+import { RedisConnections } from './redis-connections.js';
 
 /**
  * Nest's `IoAdapter` on the socket.io Redis adapter (or the in-memory one without `redis` options),
@@ -19,7 +19,7 @@ import { RedisPubSub } from './redis-pub-sub.js';
  */
 export class RedisIoAdapter extends IoAdapter {
   private readonly options: RealtimeModuleOptions;
-  private redis?: RedisPubSub;
+  private redis?: RedisConnections;
   private adapterConstructor?: ReturnType<typeof createAdapter>;
 
   /**
@@ -39,8 +39,14 @@ export class RedisIoAdapter extends IoAdapter {
   async connectToRedis(): Promise<void> {
     const redis = this.options.redis;
     if (!redis || this.redis) return;
-    this.redis = await RedisPubSub.connect(redis);
-    this.adapterConstructor = createAdapter(this.redis.pub, this.redis.sub, {
+    this.redis = await RedisConnections.open(redis, {
+      names: ['pub', 'sub'],
+      whileDown: 'local clients are still served, cross-instance messages are dropped until it returns',
+    });
+    const [pub, sub] = this.redis.clients;
+    this.redis.guardFireAndForget(pub, ['publish']);
+    this.redis.guardFireAndForget(sub, ['unsubscribe', 'punsubscribe']);
+    this.adapterConstructor = createAdapter(pub, sub, {
       key: redis.keyPrefix ?? DEFAULT_KEY_PREFIX,
       requestsTimeout: redis.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT_MS,
     });

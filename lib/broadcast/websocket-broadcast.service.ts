@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Emitter } from '@socket.io/redis-emitter';
 import { RealtimeServerRegistry } from '../adapter/realtime-server.registry.js';
-import { RedisPubSub } from '../adapter/redis-pub-sub.js';
+import { RedisConnections } from '../adapter/redis-connections.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS, REALTIME_OPTIONS } from '../realtime.constants.js';
@@ -31,7 +31,7 @@ interface Broadcaster {
 @Injectable()
 export class WebsocketBroadcastService implements OnApplicationShutdown {
   private readonly logger = new Logger(WebsocketBroadcastService.name);
-  private publisher?: Promise<RedisPubSub>;
+  private publisher?: Promise<RedisConnections>;
 
   constructor(
     @Inject(REALTIME_OPTIONS) private readonly options: RealtimeModuleOptions,
@@ -94,9 +94,18 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
       this.logger.debug('No socket server yet and no Redis: there is no client to send to');
       return undefined;
     }
-    this.publisher ??= RedisPubSub.connect(redis);
+    this.publisher ??= this.openPublisher();
     const key = redis.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    return new Emitter((await this.publisher).pub, { key }, namespace) as unknown as Broadcaster;
+    return new Emitter((await this.publisher).clients[0], { key }, namespace) as unknown as Broadcaster;
+  }
+
+  private async openPublisher(): Promise<RedisConnections> {
+    const redis = await RedisConnections.open(this.options.redis!, {
+      names: ['emitter'],
+      whileDown: 'messages to clients are dropped until it returns',
+    });
+    redis.guardFireAndForget(redis.clients[0], ['publish']);
+    return redis;
   }
 }
 

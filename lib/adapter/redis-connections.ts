@@ -4,48 +4,66 @@ import { RedisConnectionError } from '../errors/redis-connection.error.js';
 import type { RealtimeRedisOptions } from '../realtime-options.interface.js';
 import { DEFAULT_KEY_PREFIX, REDIS_CONNECT_TIMEOUT_MS } from '../realtime.constants.js';
 
-type RedisClient = Redis | Cluster;
+export type RedisClient = Redis | Cluster;
+
+/** What the connections are for: their names in `CLIENT LIST` and what an outage means for users. */
+export interface RedisConnectionsPurpose {
+  /** One connection per name, shown as `<keyPrefix>:<name>` in `CLIENT LIST`. */
+  names: string[];
+  /** Finishes the outage warning, e.g. 'cross-instance messages are dropped until it returns'. */
+  whileDown: string;
+}
 
 /**
- * The pub and sub connections behind the socket.io Redis adapter. Both are opened by the library
- * (a given `client` is duplicated, never used or closed) and both are quit on {@link quit}.
+ * Redis connections the library opens for one purpose (a given `client` is duplicated, never used
+ * or closed): ready before use, an outage logged once and its end once, quit on {@link quit}.
  */
-export class RedisPubSub {
-  private readonly logger = new Logger('RedisIoAdapter');
+export class RedisConnections {
+  private readonly logger = new Logger('RealtimeRedis');
   private outage = false;
   private closing = false;
 
   private constructor(
-    readonly pub: RedisClient,
-    readonly sub: RedisClient,
-    readonly address: string,
+    readonly clients: RedisClient[],
+    private readonly address: string,
+    private readonly purpose: RedisConnectionsPurpose,
   ) {
-    this.guardFireAndForget();
+    clients.forEach((client) => this.watch(client));
   }
 
-  /** Opens pub and sub and resolves once both are ready; rejects within a few seconds otherwise. */
-  static async connect(options: RealtimeRedisOptions, timeoutMs = REDIS_CONNECT_TIMEOUT_MS): Promise<RedisPubSub> {
-    const name = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    const pub = openClient(options, `${name}:pub`);
-    const sub = duplicate(pub, `${name}:sub`);
+  /** Opens the connections and resolves once all are ready; rejects within a few seconds otherwise. */
+  static async open(options: RealtimeRedisOptions, purpose: RedisConnectionsPurpose, timeoutMs = REDIS_CONNECT_TIMEOUT_MS): Promise<RedisConnections> {
+    const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    const [first, ...others] = purpose.names.map((name) => `${prefix}:${name}`);
+    const clients = [openClient(options, first)];
+    others.forEach((name) => clients.push(duplicate(clients[0], name)));
     const address = describeAddress(options);
     try {
-      await Promise.all([waitUntilReady(pub, timeoutMs), waitUntilReady(sub, timeoutMs)]);
+      await Promise.all(clients.map((client) => waitUntilReady(client, timeoutMs)));
     } catch (error) {
-      pub.disconnect();
-      sub.disconnect();
+      clients.forEach((client) => client.disconnect());
       throw new RedisConnectionError(address, timeoutMs, error as Error);
     }
-    const pair = new RedisPubSub(pub, sub, address);
-    pair.watch(pub);
-    pair.watch(sub);
-    return pair;
+    return new RedisConnections(clients, address, purpose);
   }
 
-  /** Quits both connections; a connection that is down is dropped without waiting for Redis. */
+  /**
+   * Makes calls whose promise the caller drops (the socket.io Redis adapter and emitter publish and
+   * unsubscribe that way) report a failure as an outage instead of an unhandled rejection that would
+   * crash the process. The message is dropped, never queued to be replayed late.
+   */
+  guardFireAndForget(client: RedisClient, methods: ('publish' | 'unsubscribe' | 'punsubscribe')[]): void {
+    for (const method of methods) {
+      const original = client[method].bind(client) as (...args: unknown[]) => Promise<unknown>;
+      (client as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
+        original(...args).catch((error: Error) => this.reportOutage(error));
+    }
+  }
+
+  /** Quits every connection; one that is down is dropped without waiting for Redis. Safe to call twice. */
   async quit(): Promise<void> {
     this.closing = true;
-    await Promise.all([this.pub, this.sub].map((client) => close(client)));
+    await Promise.all(this.clients.map((client) => close(client)));
   }
 
   private watch(client: RedisClient): void {
@@ -53,34 +71,14 @@ export class RedisPubSub {
     client.on('ready', () => {
       if (!this.outage) return;
       this.outage = false;
-      this.logger.log(`Redis at ${this.address} is back; cross-instance messages flow again`);
+      this.logger.log(`Redis at ${this.address} is back (${this.purpose.names.join(', ')})`);
     });
   }
 
   private reportOutage(error: Error): void {
     if (this.outage || this.closing) return;
     this.outage = true;
-    this.logger.warn(
-      `Redis at ${this.address} is unavailable (${error.message}); local clients are still served, ` +
-        'cross-instance messages are dropped until it returns',
-    );
-  }
-
-  /**
-   * The socket.io Redis adapter publishes and unsubscribes without handling the returned promise, so
-   * a Redis outage would become an unhandled rejection and crash the process. Those calls are
-   * fire-and-forget by design: a failure is reported as an outage and the message dropped, never queued
-   * to be replayed late.
-   */
-  private guardFireAndForget(): void {
-    const guard = (client: RedisClient, method: 'publish' | 'unsubscribe' | 'punsubscribe'): void => {
-      const original = client[method].bind(client) as (...args: unknown[]) => Promise<unknown>;
-      (client as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
-        original(...args).catch((error: Error) => this.reportOutage(error));
-    };
-    guard(this.pub, 'publish');
-    guard(this.sub, 'unsubscribe');
-    guard(this.sub, 'punsubscribe');
+    this.logger.warn(`Redis at ${this.address} is unavailable (${error.message}); ${this.purpose.whileDown}`);
   }
 }
 
