@@ -22,6 +22,10 @@ export type { BroadcastOptions } from './broadcast/websocket-broadcast.service.j
 export { ROOM_JOIN_EVENT, ROOM_LEAVE_EVENT } from './realtime.constants.js';
 export type { RealtimeRoomsOptions } from './realtime-options.interface.js';
 
+// Presence
+export { PresenceService } from './presence/presence.service.js';
+export { PRESENCE_JOIN_EVENT, PRESENCE_LEAVE_EVENT } from './realtime.constants.js';
+
 // Authentication
 export { WsAuth } from './auth/ws-auth.decorator.js';
 export type { WsAuthOptions } from './auth/ws-auth.decorator.js';
@@ -40,3 +44,4 @@ export { InvalidRealtimeOptionsError } from './errors/invalid-realtime-options.e
 export { RedisConnectionError } from './errors/redis-connection.error.js';
 export { RedisNotConnectedError } from './errors/redis-not-connected.error.js';
 export { NoSocketServerError } from './errors/no-socket-server.error.js';
+export { PresenceDisabledError } from './errors/presence-disabled.error.js';

@@ -30,3 +30,12 @@ export const ROOM_JOIN_EVENT = 'room:join';
 
 /** Sent by a client with `{ room }` and an ack to leave a room. */
 export const ROOM_LEAVE_EVENT = 'room:leave';
+
+/** How long a dead instance's users stay online at most, unless `presence.ttlMs` says otherwise. */
+export const DEFAULT_PRESENCE_TTL_MS = 30_000;
+
+/** Sent to a room's members when a user's first socket enters it: `{ room, userId }`. */
+export const PRESENCE_JOIN_EVENT = 'presence:join';
+
+/** Sent to a room's members when a user's last socket leaves it: `{ room, userId }`. */
+export const PRESENCE_LEAVE_EVENT = 'presence:leave';

@@ -3,6 +3,9 @@ import { RealtimeServerRegistry } from './adapter/realtime-server.registry.js';
 import { RedisIoAdapterFactory } from './adapter/redis-io-adapter.factory.js';
 import { WebsocketBroadcastService } from './broadcast/websocket-broadcast.service.js';
 import { RoomService } from './rooms/room.service.js';
+import { createPresenceStore } from './presence/presence-store.factory.js';
+import { PresenceStore } from './presence/presence-store.interface.js';
+import { PresenceService } from './presence/presence.service.js';
 import { REALTIME_OPTIONS } from './realtime.constants.js';
 import { ConfigurableRealtimeModule, RAW_REALTIME_OPTIONS } from './realtime.module-definition.js';
 import { validateRealtimeOptions } from './realtime-options.validation.js';
@@ -18,7 +21,9 @@ import { validateRealtimeOptions } from './realtime-options.validation.js';
     RedisIoAdapterFactory,
     RoomService,
     WebsocketBroadcastService,
+    { provide: PresenceStore, useFactory: createPresenceStore, inject: [REALTIME_OPTIONS] },
+    PresenceService,
   ],
-  exports: [REALTIME_OPTIONS, RedisIoAdapterFactory, RoomService, WebsocketBroadcastService],
+  exports: [REALTIME_OPTIONS, RedisIoAdapterFactory, RoomService, WebsocketBroadcastService, PresenceService],
 })
 export class RealtimeModule extends ConfigurableRealtimeModule {}

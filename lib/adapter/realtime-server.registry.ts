@@ -10,6 +10,7 @@ export class RealtimeServerRegistry {
   private current?: Server;
   private readonly openNamespaces = new Set<Namespace>();
   private readonly listeners: ((server: Server) => void)[] = [];
+  private readonly namespaceListeners: ((namespace: Namespace) => void)[] = [];
 
   get server(): Server | undefined {
     return this.current;
@@ -23,9 +24,19 @@ export class RealtimeServerRegistry {
   register(server: Server): void {
     if (this.current) return;
     this.current = server;
-    this.openNamespaces.add(server.of('/'));
-    server.on('new_namespace', (namespace) => this.openNamespaces.add(namespace));
+    const opened = (namespace: Namespace): void => {
+      this.openNamespaces.add(namespace);
+      this.namespaceListeners.forEach((listener) => listener(namespace));
+    };
+    opened(server.of('/'));
+    server.on('new_namespace', opened);
     this.listeners.forEach((listener) => listener(server));
+  }
+
+  /** Runs `listener` with every namespace of the server, those open now and those opened later. */
+  onNamespace(listener: (namespace: Namespace) => void): void {
+    this.namespaceListeners.push(listener);
+    this.openNamespaces.forEach((namespace) => listener(namespace));
   }
 
   /** Runs `listener` with the server once there is one (at once if there is already). */

@@ -151,3 +151,39 @@ function redactPassword(url: string): string {
     return url;
   }
 }
+
+/**
+ * {@link RedisConnections} opened on first use rather than at boot (a failed attempt is retried on
+ * the next use), for the services that do not need Redis until they are called.
+ */
+export class LazyRedisConnections {
+  private opening?: Promise<RedisConnections>;
+
+  constructor(
+    private readonly options: RealtimeRedisOptions,
+    private readonly purpose: RedisConnectionsPurpose,
+    private readonly prepare: (connections: RedisConnections) => void = () => undefined,
+  ) {}
+
+  /** The first connection, opened if need be. */
+  async client(): Promise<RedisClient> {
+    this.opening ??= RedisConnections.open(this.options, this.purpose).then(
+      (connections) => {
+        this.prepare(connections);
+        return connections;
+      },
+      (error: Error) => {
+        this.opening = undefined;
+        throw error;
+      },
+    );
+    return (await this.opening).clients[0];
+  }
+
+  /** Quits the connections if they were opened. */
+  async quit(): Promise<void> {
+    const opening = this.opening;
+    this.opening = undefined;
+    await (await opening?.catch(() => undefined))?.quit();
+  }
+}

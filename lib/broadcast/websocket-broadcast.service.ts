@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Emitter } from '@socket.io/redis-emitter';
 import { RealtimeServerRegistry } from '../adapter/realtime-server.registry.js';
-import { RedisConnections } from '../adapter/redis-connections.js';
+import { LazyRedisConnections } from '../adapter/redis-connections.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS, REALTIME_OPTIONS } from '../realtime.constants.js';
@@ -31,12 +31,16 @@ interface Broadcaster {
 @Injectable()
 export class WebsocketBroadcastService implements OnApplicationShutdown {
   private readonly logger = new Logger(WebsocketBroadcastService.name);
-  private publisher?: Promise<RedisConnections>;
+  private readonly publisher?: LazyRedisConnections;
 
   constructor(
     @Inject(REALTIME_OPTIONS) private readonly options: RealtimeModuleOptions,
     private readonly registry: RealtimeServerRegistry,
-  ) {}
+  ) {
+    if (!options.redis) return;
+    const purpose = { names: ['emitter'], whileDown: 'messages to clients are dropped until it returns' };
+    this.publisher = new LazyRedisConnections(options.redis, purpose, (redis) => redis.guardFireAndForget(redis.clients[0], ['publish']));
+  }
 
   /** To every client of the namespace. */
   async broadcast(event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
@@ -76,9 +80,7 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const publisher = this.publisher;
-    this.publisher = undefined;
-    await (await publisher?.catch(() => undefined))?.quit();
+    await this.publisher?.quit();
   }
 
   private async broadcaster({ namespace = '/', except }: BroadcastOptions): Promise<Broadcaster | undefined> {
@@ -89,23 +91,12 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   private async namespaceBroadcaster(namespace: string): Promise<Broadcaster | undefined> {
     const server = this.registry.server;
     if (server) return server.of(namespace) as unknown as Broadcaster;
-    const redis = this.options.redis;
-    if (!redis) {
+    if (!this.publisher) {
       this.logger.debug('No socket server yet and no Redis: there is no client to send to');
       return undefined;
     }
-    this.publisher ??= this.openPublisher();
-    const key = redis.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    return new Emitter((await this.publisher).clients[0], { key }, namespace) as unknown as Broadcaster;
-  }
-
-  private async openPublisher(): Promise<RedisConnections> {
-    const redis = await RedisConnections.open(this.options.redis!, {
-      names: ['emitter'],
-      whileDown: 'messages to clients are dropped until it returns',
-    });
-    redis.guardFireAndForget(redis.clients[0], ['publish']);
-    return redis;
+    const key = this.options.redis?.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    return new Emitter(await this.publisher.client(), { key }, namespace) as unknown as Broadcaster;
   }
 }
 

@@ -1,0 +1,14 @@
+import { LazyRedisConnections } from '../adapter/redis-connections.js';
+import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
+import { DEFAULT_KEY_PREFIX, DEFAULT_PRESENCE_TTL_MS } from '../realtime.constants.js';
+import { MemoryPresenceStore } from './memory-presence.store.js';
+import type { PresenceStore } from './presence-store.interface.js';
+import { RedisPresenceStore } from './redis-presence.store.js';
+
+/** Redis presence when the app scales out over Redis, memory otherwise. Connects on first use. */
+export function createPresenceStore(options: RealtimeModuleOptions): PresenceStore {
+  if (!options.redis || options.presence === false) return new MemoryPresenceStore();
+  const purpose = { names: ['presence'], whileDown: 'presence is not updated until it returns' };
+  const ttlMs = options.presence?.ttlMs ?? DEFAULT_PRESENCE_TTL_MS;
+  return new RedisPresenceStore(new LazyRedisConnections(options.redis, purpose), options.redis.keyPrefix ?? DEFAULT_KEY_PREFIX, ttlMs);
+}

@@ -1,0 +1,139 @@
+import type { INestApplication } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { PresenceService, RoomService } from '../../lib/index.js';
+import { signTestToken } from '../../lib/testing/index.js';
+import { RoomsGateway } from '../rooms/rooms.host.js';
+import { collect, nextEvent } from '../utils/events.js';
+import { buildLibraryForInstances, InstanceProcess } from '../utils/instance-process.js';
+import { testRedis } from '../utils/redis-server.js';
+import { TestBed, uniquePrefix } from '../utils/test-bed.js';
+
+const secret = 'presence-test-secret';
+const as = (sub: string) => ({ token: signTestToken({ sub }, secret) });
+
+describe('presence across instances', () => {
+  let redis: Awaited<ReturnType<typeof testRedis>>;
+  let admin: Redis;
+  let bed: TestBed;
+  let keyPrefix: string;
+  let a: INestApplication;
+  let b: INestApplication;
+
+  beforeAll(async () => {
+    [redis] = await Promise.all([testRedis(), buildLibraryForInstances()]);
+    admin = new Redis(redis.url);
+  }, 60_000);
+  afterAll(async () => {
+    await admin.quit();
+    await redis.stop();
+  });
+  beforeEach(async () => {
+    bed = new TestBed();
+    keyPrefix = uniquePrefix('presence');
+    [a, b] = await bed.apps(2, { options: options(), providers: [RoomsGateway] });
+  });
+  afterEach(() => bed.close());
+
+  const options = (ttlMs = 30_000) => ({ redis: { url: redis.url, keyPrefix }, auth: { secret }, presence: { ttlMs } });
+
+  /** Presence is written after the socket event; this waits for what other instances will see. */
+  async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`never became true: ${what}`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  it('follows a user through connect, a second tab, closing one tab and closing the last', async () => {
+    const presence = b.get(PresenceService);
+    expect(await presence.isOnline('alice')).toBe(false);
+
+    const tab1 = await bed.client(a, as('alice'));
+    await until(() => presence.isOnline('alice'), 'alice online');
+    const tab2 = await bed.client(b, as('alice'));
+    expect(await a.get(PresenceService).online()).toEqual(['alice']);
+
+    tab1.close();
+    await until(async () => (await presence.isOnline('alice')) && tab2.connected, 'alice still online');
+    tab2.close();
+    await until(async () => !(await presence.isOnline('alice')), 'alice offline');
+    expect(await presence.online()).toEqual([]);
+  });
+
+  it('tells room members when a user first enters and last leaves, across instances', async () => {
+    const bob = await bed.client(b, as('bob'));
+    const bobJoined = nextEvent(bob, 'presence:join');
+    await b.get(RoomService).joinUser('bob', 'lobby');
+    expect(await bobJoined).toEqual({ room: 'lobby', userId: 'bob' });
+    const events = collect(bob, 'presence:join');
+    const leaves = collect(bob, 'presence:leave');
+    const aliceTab1 = await bed.client(a, as('alice'));
+    const aliceTab2 = await bed.client(b, as('alice'));
+
+    const joined = nextEvent(bob, 'presence:join');
+    await a.get(RoomService).joinUser('alice', 'lobby'); // both of alice's tabs enter
+    expect(await joined).toEqual({ room: 'lobby', userId: 'alice' });
+    expect((await a.get(PresenceService).onlineIn('lobby')).sort()).toEqual(['alice', 'bob']);
+
+    const left = nextEvent(bob, 'presence:leave');
+    aliceTab1.close();
+    aliceTab2.close();
+    expect(await left).toEqual({ room: 'lobby', userId: 'alice' });
+    expect(events).toEqual([{ room: 'lobby', userId: 'alice' }]); // once, not once per tab
+    expect(leaves).toEqual([{ room: 'lobby', userId: 'alice' }]);
+    expect(await b.get(PresenceService).onlineIn('lobby')).toEqual(['bob']);
+  });
+
+  it('lets a SIGKILLed instance’s users go offline within presence.ttlMs', async () => {
+    const ttlMs = 1500;
+    const doomed = await InstanceProcess.start(options(ttlMs));
+    bed.defer(() => doomed.kill());
+    const survivor = await bed.app({ options: options(ttlMs), providers: [RoomsGateway] });
+    await bed.client(doomed.url, as('carol'));
+    await bed.client(survivor, as('dave'));
+    const presence = survivor.get(PresenceService);
+    await until(() => presence.isOnline('carol'), 'carol online');
+
+    await doomed.kill();
+    const killedAt = Date.now();
+
+    await until(async () => !(await presence.isOnline('carol')), 'carol offline');
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(ttlMs + 1000);
+    expect(await presence.online()).toEqual(['dave']);
+  });
+
+  it('leaves no presence keys behind after a clean shutdown', async () => {
+    await bed.client(a, as('erin'));
+    await b.get(RoomService).joinUser('erin', 'room-1');
+    await until(() => b.get(PresenceService).isOnline('erin'), 'erin online');
+
+    await bed.close();
+
+    expect(await admin.keys(`${keyPrefix}:*`)).toEqual([]);
+  });
+});
+
+describe('presence on one instance without Redis', () => {
+  let bed: TestBed;
+  beforeEach(() => (bed = new TestBed()));
+  afterEach(() => bed.close());
+
+  it('uses the in-memory store behind the same API', async () => {
+    const app = await bed.app({ options: { auth: { secret } }, providers: [RoomsGateway] });
+    const presence = app.get(PresenceService);
+    const tab = await bed.client(app, as('frank'));
+    expect(await presence.isOnline('frank')).toBe(true);
+    await app.get(RoomService).joinUser('frank', 'den');
+    expect(await presence.onlineIn('den')).toEqual(['frank']);
+    const gone = nextEvent(tab, 'disconnect');
+    await app.get(RoomService).disconnectUser('frank');
+    await gone;
+    expect(await presence.isOnline('frank')).toBe(false);
+  });
+
+  it('refuses to answer when presence is turned off', async () => {
+    const app = await bed.app({ options: { presence: false } });
+    await expect(app.get(PresenceService).isOnline('x')).rejects.toThrow('Presence is turned off (RealtimeModule option "presence" is false)');
+  });
+});
