@@ -12,7 +12,7 @@ const config: Config = {
     '^nestjs-realtime/testing$': '<rootDir>/lib/testing/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  modulePathIgnorePatterns: ['<rootDir>/dist/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.test-output/'],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/package/fixtures/'],
   testTimeout: 30_000,
   reporters: ['default', '<rootDir>/test/utils/passed-failed.reporter.cjs'],

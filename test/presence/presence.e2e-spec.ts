@@ -4,7 +4,7 @@ import { PresenceService, RoomService } from '../../lib/index.js';
 import { signTestToken } from '../../lib/testing/index.js';
 import { RoomsGateway } from '../rooms/rooms.host.js';
 import { collect, nextEvent } from '../utils/events.js';
-import { buildLibraryForInstances, InstanceProcess } from '../utils/instance-process.js';
+import { buildLibraryForInstances, InstanceProcess, type CompiledLibrary } from '../utils/instance-process.js';
 import { testRedis } from '../utils/redis-server.js';
 import { TestBed, uniquePrefix } from '../utils/test-bed.js';
 
@@ -13,6 +13,7 @@ const as = (sub: string) => ({ token: signTestToken({ sub }, secret) });
 
 describe('presence across instances', () => {
   let redis: Awaited<ReturnType<typeof testRedis>>;
+  let library: CompiledLibrary;
   let admin: Redis;
   let bed: TestBed;
   let keyPrefix: string;
@@ -20,11 +21,12 @@ describe('presence across instances', () => {
   let b: INestApplication;
 
   beforeAll(async () => {
-    [redis] = await Promise.all([testRedis(), buildLibraryForInstances()]);
+    [redis, library] = await Promise.all([testRedis(), buildLibraryForInstances()]);
     admin = new Redis(redis.url);
   }, 60_000);
   afterAll(async () => {
     await admin.quit();
+    await library.remove();
     await redis.stop();
   });
   beforeEach(async () => {
@@ -87,7 +89,7 @@ describe('presence across instances', () => {
 
   it('lets a SIGKILLed instance’s users go offline within presence.ttlMs', async () => {
     const ttlMs = 1500;
-    const doomed = await InstanceProcess.start(options(ttlMs));
+    const doomed = await InstanceProcess.start(library, options(ttlMs));
     bed.defer(() => doomed.kill());
     const survivor = await bed.app({ options: options(ttlMs), providers: [RoomsGateway] });
     await bed.client(doomed.url, as('carol'));

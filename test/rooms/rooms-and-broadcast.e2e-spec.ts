@@ -4,6 +4,7 @@ import type { Socket } from 'socket.io-client';
 import { RealtimeModule, RoomService, WebsocketBroadcastService, type RealtimeModuleOptions } from '../../lib/index.js';
 import { signTestToken } from '../../lib/testing/index.js';
 import { collect, nextEvent } from '../utils/events.js';
+import { buildLibraryForInstances, runWorker, type CompiledLibrary } from '../utils/instance-process.js';
 import { testRedis } from '../utils/redis-server.js';
 import { hostModule, TestBed, uniquePrefix } from '../utils/test-bed.js';
 import { NotifyController, RoomsGateway } from './rooms.host.js';
@@ -12,6 +13,7 @@ const secret = 'rooms-test-secret';
 
 describe('rooms and broadcasting across two instances', () => {
   let redis: Awaited<ReturnType<typeof testRedis>>;
+  let library: CompiledLibrary;
   let bed: TestBed;
   let options: RealtimeModuleOptions;
   let a: INestApplication;
@@ -20,8 +22,13 @@ describe('rooms and broadcasting across two instances', () => {
   let aliceOnB: Socket;
   let bobOnB: Socket;
 
-  beforeAll(async () => (redis = await testRedis()));
-  afterAll(() => redis.stop());
+  beforeAll(async () => {
+    [redis, library] = await Promise.all([testRedis(), buildLibraryForInstances()]);
+  }, 60_000);
+  afterAll(async () => {
+    await library.remove();
+    await redis.stop();
+  });
   beforeEach(async () => {
     bed = new TestBed();
     options = { redis: { url: redis.url, keyPrefix: uniquePrefix('rooms'), requestsTimeout: 2000 }, auth: { secret } };
@@ -116,6 +123,14 @@ describe('rooms and broadcasting across two instances', () => {
     expect(bobGot).toEqual([]);
     await expect(worker.get(RoomService).joinUser('alice', 'x')).rejects.toThrow('RoomService join needs a socket server in this process');
   });
+
+  it('reaches clients from a plain Node process (a queue worker) that exits by itself afterwards', async () => {
+    const received = Promise.all([aliceOnA, aliceOnB].map((socket) => nextEvent<{ by: string }>(socket, 'job:done', 15_000)));
+
+    await runWorker(library, { redis: options.redis }, 'alice'); // rejects if it fails or does not exit within 20 s
+
+    expect((await received).map((event) => event.by)).toEqual(['worker', 'worker']);
+  }, 30_000);
 
   it('requestFromUser collects the acks that came in time, leaving out a tab that does not answer', async () => {
     aliceOnA.on('confirm', (question: string, ack: (answer: string) => void) => ack(`A says yes to ${question}`));

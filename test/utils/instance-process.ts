@@ -1,16 +1,33 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { RealtimeModuleOptions } from '../../lib/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const libraryDir = `${root}.test-output/library`;
 
-/** Compiles the library (ESM) where instance processes load it, apart from `dist` that packaging owns. */
-export async function buildLibraryForInstances(): Promise<void> {
+/** The library compiled (ESM) for processes a test starts, apart from `dist`, which packaging owns. */
+export interface CompiledLibrary {
+  dir: string;
+  remove(): Promise<void>;
+}
+
+/** Compiles the library into a directory of this test's own (inside the repo, so it resolves node_modules). */
+export async function buildLibraryForInstances(): Promise<CompiledLibrary> {
+  const dir = `${root}.test-output/library-${randomUUID()}`;
   const tsc = `${root}node_modules/typescript/bin/tsc`;
-  await promisify(execFile)(process.execPath, [tsc, '-p', `${root}tsconfig.build.json`, '--outDir', libraryDir, '--declaration', 'false', '--sourceMap', 'false']);
+  await promisify(execFile)(process.execPath, [tsc, '-p', `${root}tsconfig.build.json`, '--outDir', dir, '--declaration', 'false', '--sourceMap', 'false']);
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Runs test/fixtures/worker.mjs: a process with no socket server that sends `job:done` to the user. */
+export async function runWorker(library: CompiledLibrary, options: RealtimeModuleOptions, userId: string): Promise<void> {
+  await promisify(execFile)(process.execPath, [`${root}test/fixtures/worker.mjs`], {
+    env: { ...process.env, LIBRARY_DIR: library.dir, REALTIME_OPTIONS: JSON.stringify(options), USER_ID: userId },
+    timeout: 20_000,
+  });
 }
 
 /** An app instance in its own process, which a test can SIGKILL as a crash would. */
@@ -20,9 +37,9 @@ export class InstanceProcess {
     readonly url: string,
   ) {}
 
-  static async start(options: RealtimeModuleOptions): Promise<InstanceProcess> {
-    const child = spawn(process.execPath, [`${root}test/presence/fixtures/instance.mjs`], {
-      env: { ...process.env, LIBRARY_DIR: libraryDir, REALTIME_OPTIONS: JSON.stringify(options) },
+  static async start(library: CompiledLibrary, options: RealtimeModuleOptions): Promise<InstanceProcess> {
+    const child = spawn(process.execPath, [`${root}test/fixtures/instance.mjs`], {
+      env: { ...process.env, LIBRARY_DIR: library.dir, REALTIME_OPTIONS: JSON.stringify(options) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const port = await new Promise<string>((resolve, reject) => {
