@@ -1,32 +1,148 @@
-const socket = io('/chat', { transports: ['websocket'] });
-const status = document.getElementById('status');
-const messages = document.getElementById('messages');
-const form = document.getElementById('composer');
-const nameInput = document.getElementById('name');
-const textInput = document.getElementById('text');
+// The example's browser side: plain JavaScript over the socket.io client the server serves.
+const $ = (id) => document.getElementById(id);
+const state = { token: null, user: null, room: null, chat: null, notifications: null, online: new Set(), typingTimer: null };
 
-function setStatus(text, ok) {
-  status.textContent = text;
-  status.classList.toggle('ok', ok);
+function showError(text) {
+  $('error').textContent = text;
+  $('error').hidden = false;
 }
 
-socket.on('connect', () => setStatus('connected', true));
-socket.on('disconnect', () => setStatus('reconnecting…', false));
-socket.on('connect_error', (error) => setStatus(`cannot connect: ${error.message}`, false));
+function clearError() {
+  $('error').hidden = true;
+}
 
-socket.on('chat:message', ({ name, text, at }) => {
-  const item = document.createElement('li');
-  const author = document.createElement('strong');
-  const time = document.createElement('time');
-  author.textContent = name;
-  time.textContent = new Date(at).toLocaleTimeString();
-  item.append(author, ` ${text} `, time);
-  messages.append(item);
-  messages.scrollTop = messages.scrollHeight;
+/** Shows a failed ack ({ status: 'error', code, message }) the way the user should read it. */
+function check(reply) {
+  if (reply?.status === 'error') showError(`${reply.code}: ${reply.message}`);
+  return reply?.status !== 'error';
+}
+
+function setStatus(text, ok) {
+  $('status').textContent = text;
+  $('status').classList.toggle('ok', ok);
+}
+
+function item(list, ...parts) {
+  const li = document.createElement('li');
+  li.append(...parts);
+  $(list).append(li);
+  $(list).scrollTop = $(list).scrollHeight;
+  return li;
+}
+
+function text(tag, value, className) {
+  const node = document.createElement(tag);
+  node.textContent = value;
+  if (className) node.className = className;
+  return node;
+}
+
+function renderOnline() {
+  $('online').replaceChildren(...[...state.online].sort().map((userId) => text('li', userId)));
+}
+
+async function login(event) {
+  event.preventDefault();
+  clearError();
+  const form = new FormData(event.target);
+  const response = await fetch('/api/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: form.get('username'), password: form.get('password') }),
+  });
+  const body = await response.json();
+  if (!response.ok) return showError(body.message ?? 'Sign-in failed');
+  state.token = body.token;
+  state.user = body.user;
+  $('whoami').textContent = `${body.user.name}${body.user.roles.includes('admin') ? ' (admin)' : ''}`;
+  $('login').hidden = true;
+  $('app').hidden = false;
+  connect();
+}
+
+function connect() {
+  const options = { auth: { token: state.token }, transports: ['websocket'] };
+  state.chat = io('/chat', options);
+  state.notifications = io('/notifications', options);
+
+  state.chat.on('connect', () => {
+    setStatus('connected', true);
+    if (state.room) joinRoom(state.room);
+  });
+  state.chat.on('disconnect', () => setStatus('reconnecting…', false));
+  state.chat.on('connect_error', (error) => {
+    setStatus('offline', false);
+    showError(`Cannot connect: ${error.message} (${error.data?.code ?? 'network'})`);
+  });
+  state.chat.on('exception', (error) => showError(`${error.code}: ${error.message}`));
+  state.chat.on('auth:expired', () => showError('Your session expired: sign in again.'));
+
+  state.chat.on('chat:message', ({ room, name, text: body, at }) => {
+    if (room !== state.room) return;
+    item('messages', text('strong', name), ` ${body} `, text('time', new Date(at).toLocaleTimeString()));
+    $('typing').textContent = '';
+  });
+  state.chat.on('chat:announcement', ({ text: body, from }) => item('messages', text('strong', `📣 ${from}`), ` ${body}`).classList.add('announcement'));
+  state.chat.on('chat:typing', ({ room, userId }) => {
+    if (room !== state.room) return;
+    $('typing').textContent = `${userId} is typing…`;
+    clearTimeout(state.typingTimer);
+    state.typingTimer = setTimeout(() => ($('typing').textContent = ''), 2000);
+  });
+  state.chat.on('presence:join', ({ room, userId }) => {
+    if (room !== state.room) return;
+    state.online.add(userId);
+    renderOnline();
+  });
+  state.chat.on('presence:leave', ({ room, userId }) => {
+    if (room !== state.room) return;
+    state.online.delete(userId);
+    renderOnline();
+  });
+
+  state.notifications.on('notification', ({ text: body, from }) => item('notifications', text('strong', from), ` ${body}`));
+  state.notifications.on('price', ({ price }) => ($('price').textContent = price));
+}
+
+async function joinRoom(room) {
+  clearError();
+  if (state.room && state.room !== room) await state.chat.emitWithAck('room:leave', { room: state.room });
+  if (!check(await state.chat.emitWithAck('room:join', { room }))) return;
+  state.room = room;
+  $('room-name').textContent = `#${room}`;
+  $('messages').replaceChildren();
+  document.querySelectorAll('[data-room]').forEach((button) => button.classList.toggle('active', button.dataset.room === room));
+  $('text').disabled = false;
+  document.querySelector('[data-testid=send]').disabled = false;
+  $('text').placeholder = `Message #${room}`;
+  state.online = new Set(await state.chat.emitWithAck('chat:who', { room }));
+  renderOnline();
+}
+
+$('login-form').addEventListener('submit', login);
+document.querySelectorAll('[data-room]').forEach((button) => button.addEventListener('click', () => joinRoom(button.dataset.room)));
+
+$('composer').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  clearError();
+  if (check(await state.chat.emitWithAck('chat:send', { room: state.room, text: $('text').value }))) $('text').value = '';
+});
+$('text').addEventListener('input', () => state.room && state.chat.emit('chat:typing', { room: state.room }));
+
+$('nudge').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  clearError();
+  const userId = $('nudge-user').value.trim();
+  const response = await fetch(`/api/notifications/${encodeURIComponent(userId)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${state.token}` },
+    body: JSON.stringify({ text: `${state.user.name} says hi` }),
+  });
+  if (!response.ok) showError((await response.json()).message);
 });
 
-form.addEventListener('submit', async (event) => {
+$('announce').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const reply = await socket.timeout(5000).emitWithAck('chat:send', { name: nameInput.value, text: textInput.value });
-  if (reply.status === 'ok') textInput.value = '';
+  clearError();
+  if (check(await state.chat.emitWithAck('chat:announce', { text: $('announce-text').value }))) $('announce-text').value = '';
 });

@@ -1,21 +1,30 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { RealtimeModule } from 'nestjs-realtime';
-import { ChatGateway } from './chat.gateway.js';
+import { AuthController } from './auth/auth.controller.js';
+import { mayJoin, type DemoUser } from './auth/demo-users.js';
+import { ChatGateway } from './chat/chat.gateway.js';
+import { NotificationsController } from './notifications/notifications.controller.js';
+import { NotificationsGateway } from './notifications/notifications.gateway.js';
+import { PriceFeedService } from './notifications/price-feed.service.js';
 
 @Module({
   imports: [
-    ConfigModule.forRoot(),
+    ConfigModule.forRoot({ isGlobal: true }),
     RealtimeModule.forRootAsync({
-      imports: [ConfigModule],
       inject: [ConfigService],
       // No WS_REDIS_URL: one instance on the in-memory adapter. With it: as many instances as you like.
       useFactory: (config: ConfigService) => {
         const url = config.get<string>('WS_REDIS_URL');
-        return { redis: url ? { url } : undefined };
+        return {
+          redis: url ? { url } : undefined,
+          auth: { secret: config.getOrThrow<string>('JWT_SECRET') },
+          rooms: { authorize: (user: DemoUser, room: string) => mayJoin(user, room) },
+        };
       },
     }),
   ],
-  providers: [ChatGateway],
+  controllers: [AuthController, NotificationsController],
+  providers: [ChatGateway, NotificationsGateway, PriceFeedService],
 })
 export class AppModule {}

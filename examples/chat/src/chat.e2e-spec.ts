@@ -1,34 +1,36 @@
-import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { RedisIoAdapterFactory } from 'nestjs-realtime';
-import { connectClient } from 'nestjs-realtime/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
+import { connectClient, signTestToken } from 'nestjs-realtime/testing';
 import type { Socket } from 'socket.io-client';
 import { testRedis } from '../../../test/utils/redis-server.js';
-import { AppModule } from './app.module.js';
-import type { ChatMessage } from './chat.gateway.js';
+import { createChatApp } from './create-chat-app.js';
+
+const secret = 'example-test-secret';
 
 // The example's own tests, written as a host app would write them with nestjs-realtime/testing.
 describe('example chat', () => {
-  const apps: INestApplication[] = [];
+  const apps: NestExpressApplication[] = [];
   const sockets: Socket[] = [];
 
-  async function startExample(redisUrl?: string): Promise<INestApplication> {
+  async function startExample(redisUrl?: string): Promise<NestExpressApplication> {
+    process.env.JWT_SECRET = secret;
     if (redisUrl) process.env.WS_REDIS_URL = redisUrl;
     else delete process.env.WS_REDIS_URL;
-    const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+    const app = await createChatApp({ logger: false });
     apps.push(app);
-    app.useWebSocketAdapter(await app.get(RedisIoAdapterFactory).create(app));
     await app.listen(0, '127.0.0.1');
     return app;
   }
 
-  async function join(app: INestApplication): Promise<Socket> {
-    const socket = await connectClient(app, { namespace: '/chat' });
+  async function connectAs(app: NestExpressApplication, sub: string, options: { roles?: string[]; namespace?: string } = {}): Promise<Socket> {
+    const token = signTestToken({ sub, name: sub.toUpperCase(), roles: options.roles ?? ['member'] }, secret);
+    const socket = await connectClient(app, { namespace: options.namespace ?? '/chat', token });
     sockets.push(socket);
     return socket;
   }
 
-  const nextMessage = (socket: Socket) => new Promise<ChatMessage>((resolve) => socket.once('chat:message', resolve));
+  const next = <T>(socket: Socket, event: string) => new Promise<T>((resolve) => socket.once(event, resolve));
+  const url = (app: NestExpressApplication, path: string) => `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}${path}`;
 
   afterEach(async () => {
     sockets.splice(0).forEach((socket) => socket.close());
@@ -36,26 +38,86 @@ describe('example chat', () => {
     delete process.env.WS_REDIS_URL;
   });
 
-  it('relays a message to everyone, with no Redis configured', async () => {
+  it('signs in demo users and refuses a wrong password', async () => {
     const app = await startExample();
-    const [alice, bob] = [await join(app), await join(app)];
-    const received = nextMessage(bob);
+    const login = (username: string, password: string) =>
+      fetch(url(app, '/api/login'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
 
-    expect(await alice.emitWithAck('chat:send', { name: 'alice', text: 'hi bob' })).toEqual({ status: 'ok' });
-    expect(await received).toEqual({ name: 'alice', text: 'hi bob', at: expect.any(String) });
+    const ok = await login('alice', 'password');
+    expect(ok.status).toBe(201);
+    expect(await ok.json()).toEqual({ token: expect.any(String), user: { sub: 'alice', name: 'Alice', roles: ['member'] } });
+    const wrong = await login('alice', 'nope');
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toEqual(expect.objectContaining({ message: 'Invalid username or password' }));
+  });
+
+  it('chats in a room: authorized joins, who is online, messages and typing', async () => {
+    const app = await startExample();
+    const [alice, bob] = [await connectAs(app, 'alice'), await connectAs(app, 'bob')];
+
+    expect(await alice.emitWithAck('room:join', { room: 'staff' })).toEqual({ status: 'error', code: 'FORBIDDEN', message: 'Not allowed to join staff' });
+    expect(await alice.emitWithAck('room:join', { room: 'general' })).toEqual({ status: 'ok' });
+    const aliceSeesBob = next(alice, 'presence:join');
+    expect(await bob.emitWithAck('room:join', { room: 'general' })).toEqual({ status: 'ok' });
+    expect(await aliceSeesBob).toEqual({ room: 'general', userId: 'bob' });
+    expect((await bob.emitWithAck('chat:who', { room: 'general' })).sort()).toEqual(['alice', 'bob']);
+
+    const typing = next(bob, 'chat:typing');
+    alice.emit('chat:typing', { room: 'general' });
+    expect(await typing).toEqual({ room: 'general', userId: 'alice' });
+
+    const message = next(bob, 'chat:message');
+    expect(await alice.emitWithAck('chat:send', { room: 'general', text: 'hi bob' })).toEqual({ status: 'ok' });
+    expect(await message).toEqual({ room: 'general', userId: 'alice', name: 'ALICE', text: 'hi bob', at: expect.any(String) });
+
+    expect(await alice.emitWithAck('chat:send', { room: 'random', text: 'not joined' })).toEqual({ status: 'error', code: 'FORBIDDEN', message: 'Join random first' });
+    expect(await alice.emitWithAck('chat:send', { room: 'general', text: '' })).toEqual({
+      status: 'error',
+      code: 'BAD_REQUEST',
+      message: 'Validation failed',
+      details: [{ field: 'text', message: 'text must be longer than or equal to 1 characters' }],
+    });
+  });
+
+  it('lets only admins announce', async () => {
+    const app = await startExample();
+    const [member, admin] = [await connectAs(app, 'alice'), await connectAs(app, 'root', { roles: ['admin'] })];
+
+    expect(await member.emitWithAck('chat:announce', { text: 'hello' })).toEqual({ status: 'error', code: 'FORBIDDEN', message: 'Requires the role admin' });
+    const announcement = next(member, 'chat:announcement');
+    expect(await admin.emitWithAck('chat:announce', { text: 'maintenance at 6' })).toEqual({ status: 'ok' });
+    expect(await announcement).toEqual({ text: 'maintenance at 6', from: 'ROOT' });
+  });
+
+  it('delivers a notification sent over HTTP to the user, and refuses it without a token', async () => {
+    const app = await startExample();
+    const bobNotifications = await connectAs(app, 'bob', { namespace: '/notifications' });
+    const notification = next(bobNotifications, 'notification');
+    const send = (authorization?: string) =>
+      fetch(url(app, '/api/notifications/bob'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
+        body: JSON.stringify({ text: 'ping' }),
+      });
+
+    expect((await send()).status).toBe(401);
+    expect((await send(`Bearer ${signTestToken({ sub: 'alice', name: 'Alice', roles: [] }, secret)}`)).status).toBe(202);
+    expect(await notification).toEqual({ text: 'ping', from: 'Alice', at: expect.any(String) });
   });
 
   it('spans two instances when given WS_REDIS_URL', async () => {
     const redis = await testRedis();
     try {
       const [one, two] = [await startExample(redis.url), await startExample(redis.url)];
-      const [alice, bob] = [await join(one), await join(two)];
-      const received = nextMessage(bob);
+      const [alice, bob] = [await connectAs(one, 'alice'), await connectAs(two, 'bob')];
+      await Promise.all([alice, bob].map((socket) => socket.emitWithAck('room:join', { room: 'general' })));
+      const received = next<{ text: string }>(bob, 'chat:message');
 
-      await alice.emitWithAck('chat:send', { name: 'alice', text: 'across instances' });
+      await alice.emitWithAck('chat:send', { room: 'general', text: 'across instances' });
 
       expect((await received).text).toBe('across instances');
     } finally {
+      sockets.splice(0).forEach((socket) => socket.close());
       for (const app of apps.splice(0)) await app.close();
       await redis.stop();
     }
