@@ -106,8 +106,9 @@ function connect() {
 
 async function joinRoom(room) {
   clearError();
-  if (state.room && state.room !== room) await state.chat.emitWithAck('room:leave', { room: state.room });
+  // Join first: a refused join must not cost the room the user is in.
   if (!check(await state.chat.emitWithAck('room:join', { room }))) return;
+  if (state.room && state.room !== room) await state.chat.emitWithAck('room:leave', { room: state.room });
   state.room = room;
   $('room-name').textContent = `#${room}`;
   $('messages').replaceChildren();

@@ -1,0 +1,95 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { testRedis } from '../../../test/utils/redis-server.js';
+import { createChatApp } from './create-chat-app.js';
+
+const outputDir = fileURLToPath(new URL('../../../.test-output/', import.meta.url));
+const CHROMIUM_FLAGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe('the example chat page in headless Chromium, two users on two instances over Redis', () => {
+  let redis: Awaited<ReturnType<typeof testRedis>>;
+  let apps: NestExpressApplication[];
+  let browser: Browser;
+
+  beforeAll(async () => {
+    redis = await testRedis();
+    process.env.JWT_SECRET = 'browser-test-secret';
+    process.env.WS_REDIS_URL = redis.url;
+    apps = [await createChatApp({ logger: false }), await createChatApp({ logger: false })];
+    for (const app of apps) await app.listen(0, '127.0.0.1');
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    for (const app of apps ?? []) await app.close();
+    delete process.env.WS_REDIS_URL;
+    await redis.stop();
+  });
+
+  const urlOf = (app: NestExpressApplication) => `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+
+  async function open(app: NestExpressApplication): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(10_000);
+    await page.goto(urlOf(app));
+    return page;
+  }
+
+  async function signIn(page: Page, username: string, password: string): Promise<void> {
+    await page.getByTestId('username').fill(username);
+    await page.getByTestId('password').fill(password);
+    await page.getByTestId('login').click();
+  }
+
+  async function say(page: Page, text: string): Promise<void> {
+    await page.getByTestId('message-input').fill(text);
+    await page.getByTestId('send').click();
+  }
+
+  it('signs in, joins a room, shows who is online, chats, notifies and shows refusals', async () => {
+    const [alice, bob] = [await open(apps[0]), await open(apps[1])];
+
+    await signIn(alice, 'alice', 'wrong password');
+    await alice.getByTestId('error').getByText('Invalid username or password').waitFor();
+
+    await signIn(alice, 'alice', 'password');
+    await signIn(bob, 'bob', 'password');
+    await alice.getByTestId('status').getByText('connected').waitFor();
+    await bob.getByTestId('status').getByText('connected').waitFor();
+
+    await alice.getByTestId('room-general').click();
+    await bob.getByTestId('room-general').click();
+    await alice.getByTestId('online').getByText('bob', { exact: true }).waitFor();
+    await bob.getByTestId('online').getByText('alice', { exact: true }).waitFor();
+
+    await say(alice, 'Hello Bob, I am on the other instance');
+    await bob.getByTestId('messages').getByText('Hello Bob, I am on the other instance').waitFor();
+    await say(bob, 'Hi Alice!');
+    await alice.getByTestId('messages').getByText('Hi Alice!').waitFor();
+
+    await alice.getByTestId('nudge-user').fill('bob');
+    await alice.getByTestId('nudge').click();
+    await bob.getByTestId('notifications').getByText('Alice says hi').waitFor();
+
+    await alice.getByTestId('announce-text').fill('Everyone, listen');
+    await alice.getByTestId('announce').click();
+    await alice.getByTestId('error').getByText('FORBIDDEN: Requires the role admin').waitFor();
+
+    await alice.getByTestId('room-staff').click();
+    await alice.getByTestId('error').getByText('FORBIDDEN: Not allowed to join staff').waitFor();
+    // the refused join did not cost alice her room
+    await say(alice, 'Still here');
+    await bob.getByTestId('messages').getByText('Still here').waitFor();
+    expect(await bob.getByTestId('online').textContent()).toBe('alicebob');
+
+    await bob.getByTestId('price').getByText(/NRT \d+\.\d\d/).waitFor(); // the live feed, pushed every 2 s
+
+    await mkdir(outputDir, { recursive: true });
+    await alice.screenshot({ path: `${outputDir}chat-example-alice.png` });
+    await bob.screenshot({ path: `${outputDir}chat-example-bob.png` });
+    expect(await bob.getByTestId('messages').locator('li').count()).toBe(3);
+  }, 60_000);
+});
