@@ -4,8 +4,6 @@ import type { RealtimeModuleOptions } from './realtime-options.interface.js';
 export const {
   ConfigurableModuleClass: ConfigurableRealtimeModule,
   MODULE_OPTIONS_TOKEN: RAW_REALTIME_OPTIONS,
-  OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<RealtimeModuleOptions>()
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createRealtimeOptions')

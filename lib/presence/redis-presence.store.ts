@@ -43,17 +43,26 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async refresh(entries: PresenceEntry[]): Promise<void> {
-    if (!entries.length) return;
+    const client = await this.redis.client();
     const now = Date.now();
     const expires = now + this.ttlMs;
-    const pipeline = (await this.redis.client()).pipeline();
+    const byScope = new Map<string, PresenceEntry[]>();
     for (const entry of entries) {
-      const [sockets, users] = this.keys(entry);
-      pipeline.zadd(sockets, expires, entry.socket).pexpire(sockets, this.ttlMs);
-      pipeline.zadd(users, expires, entry.userId).pexpire(users, this.ttlMs);
+      const scoped = byScope.get(entry.scope);
+      if (scoped) scoped.push(entry);
+      else byScope.set(entry.scope, [entry]);
     }
-    for (const scope of new Set(entries.map((entry) => entry.scope))) pipeline.zremrangebyscore(this.usersKey(scope), '-inf', now);
-    await pipeline.exec();
+    // One pipeline per scope: a scope's keys share a hash slot, so this also works on a Redis Cluster.
+    const pipelines = [...byScope].map(([scope, scoped]) => {
+      const pipeline = client.pipeline();
+      for (const entry of scoped) {
+        const [sockets, users] = this.keys(entry);
+        pipeline.zadd(sockets, expires, entry.socket).pexpire(sockets, this.ttlMs);
+        pipeline.zadd(users, expires, entry.userId).pexpire(users, this.ttlMs);
+      }
+      return pipeline.zremrangebyscore(this.usersKey(scope), '-inf', now).exec();
+    });
+    await Promise.all(pipelines);
   }
 
   async has(scope: string, userId: string): Promise<boolean> {
@@ -76,11 +85,12 @@ export class RedisPresenceStore implements PresenceStore {
     return [entry.socket, Date.now(), this.ttlMs, entry.userId];
   }
 
+  // The {hash tag} puts a scope's keys in one slot of a Redis Cluster, as the scripts need.
   private socketsKey(scope: string, userId: string): string {
-    return `${this.keyPrefix}:presence:${scope}:user:${userId}`;
+    return `{${this.keyPrefix}:presence:${scope}}:user:${userId}`;
   }
 
   private usersKey(scope: string): string {
-    return `${this.keyPrefix}:presence:${scope}:users`;
+    return `{${this.keyPrefix}:presence:${scope}}:users`;
   }
 }

@@ -6,21 +6,26 @@ import { createServer } from 'node:net';
 export class RedisServer {
   private process?: ChildProcess;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[] = [],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  /** @param extraArgs more redis-server arguments; `{port}` in them stands for the port. */
+  static async start(extraArgs: string[] = []): Promise<RedisServer> {
+    const port = await freePort();
+    const server = new RedisServer(port, extraArgs.map((arg) => arg.replaceAll('{port}', String(port))));
     await server.start();
     return server;
   }
 
   /** Starts (or restarts, on the same port) and resolves once Redis accepts connections. */
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
     let output = '';

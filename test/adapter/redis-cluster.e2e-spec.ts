@@ -1,0 +1,45 @@
+import { Cluster } from 'ioredis';
+import { PresenceService } from '../../lib/index.js';
+import { signTestToken } from '../../lib/testing/index.js';
+import { RoomsGateway } from '../rooms/rooms.host.js';
+import { nextEvent } from '../utils/events.js';
+import { RedisCluster } from '../utils/redis-cluster.js';
+import { TestBed, uniquePrefix } from '../utils/test-bed.js';
+import { EchoGateway } from './echo.gateway.js';
+
+const secret = 'cluster-test-secret';
+
+describe('over a Redis Cluster (an existing ioredis Cluster client)', () => {
+  let cluster: RedisCluster;
+  let client: Cluster;
+  let bed: TestBed;
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start();
+    client = new Cluster(cluster.startupNodes);
+  }, 30_000);
+  afterAll(async () => {
+    await client.quit();
+    await cluster.stop();
+  });
+  beforeEach(() => (bed = new TestBed()));
+  afterEach(() => bed.close());
+
+  it('delivers across instances, keeps presence, and leaves the given Cluster client open', async () => {
+    const options = { redis: { client, keyPrefix: uniquePrefix('cluster') }, auth: { secret } };
+    const [a, b] = await bed.apps(2, { options, providers: [EchoGateway, RoomsGateway] });
+    const [onA, onB] = [await bed.client(a, { token: signTestToken({ sub: 'alice' }, secret) }), await bed.client(b, { token: signTestToken({ sub: 'bob' }, secret) })];
+
+    const received = nextEvent(onB, 'shout');
+    onA.emit('shout', 'through the cluster');
+    expect(await received).toBe('through the cluster');
+
+    const presence = b.get(PresenceService);
+    const deadline = Date.now() + 5000;
+    while (!(await presence.isOnline('alice')) && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    expect((await presence.online()).sort()).toEqual(['alice', 'bob']);
+
+    await bed.close();
+    expect(client.status).toBe('ready');
+  });
+});
