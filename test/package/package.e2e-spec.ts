@@ -61,6 +61,11 @@ describe('the packed library in host apps (npm pack, npm install)', () => {
     expect(files.filter((file) => /\.spec\.|^test\/|^lib\//.test(file))).toEqual([]);
   });
 
+  it('compiles the example against the built package, as `npm run example` does', async () => {
+    // npm pack ran the build; the example resolves `nestjs-realtime` to it through the package's own name
+    await expect(run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'examples/chat', '--noEmit'], { cwd: root })).resolves.toBeDefined();
+  }, 60_000);
+
   it('works in a Nest 11 CommonJS app under its own CommonJS Jest, type-checked with TypeScript 5', async () => {
     const dir = await hostApp('nest11-cjs', {
       name: 'host-nest11-cjs',
