@@ -1,7 +1,8 @@
 // Benchmarks nestjs-realtime against raw socket.io and a stock Nest gateway in one run, as ratios.
 // `npm run bench` (full) or `npm run bench -- --quick` (under 3 minutes). Each server runs in its own
 // process pinned to core 0; this process is the load generator, pinned to core 1 by the npm script.
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +11,8 @@ import { io } from 'socket.io-client';
 
 const quick = process.argv.includes('--quick');
 const settings = quick
-  ? { repeats: 3, ackSeconds: 3, ackClients: 50, connects: 500, idle: 1000 }
-  : { repeats: 5, ackSeconds: 8, ackClients: 50, connects: 2000, idle: 5000 };
+  ? { repeats: 3, ackSeconds: 3, ackClients: 50, connects: 500, idle: 1000, fanoutClients: [1000], fanoutMessages: 20 }
+  : { repeats: 5, ackSeconds: 8, ackClients: 50, connects: 2000, idle: 5000, fanoutClients: [1000, 5000], fanoutMessages: 50 };
 const SECRET = 'bench-secret';
 const serverScript = fileURLToPath(new URL('./server.mjs', import.meta.url));
 
@@ -29,7 +30,23 @@ async function startServer(env) {
     const [reply] = await once(child, 'message');
     return reply;
   };
-  return { port: ready.port, measure: () => request('measure'), stop: () => (child.kill(), once(child, 'exit')) };
+  return { port: ready.port, measure: () => request('measure'), send: (message) => child.send(message), stop: () => (child.kill(), once(child, 'exit')) };
+}
+
+/** A private redis-server on core 0 with the servers, for the two-instance scenarios. */
+async function startRedis() {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address();
+  probe.close();
+  const child = spawn('taskset', ['-c', '0', 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  for await (const chunk of child.stdout) {
+    output += chunk;
+    if (output.includes('Ready to accept connections')) break;
+  }
+  child.stdout.resume();
+  return { url: `redis://127.0.0.1:${port}`, stop: () => (child.kill(), once(child, 'exit')) };
 }
 
 async function connectMany(port, count, { auth, concurrency = 50 }) {
@@ -111,6 +128,40 @@ async function memoryPerConnection(env) {
   return { heapKB: (after.heapUsed - before.heapUsed) / settings.idle / 1024, rssKB: (after.rss - before.rss) / settings.idle / 1024 };
 }
 
+/**
+ * Scenario 2: the server emits to every client, one message at a time; with two instances the
+ * clients are on one and the emit on the other, over Redis. Times until the last client got it.
+ */
+async function fanOut(env, { clients, instances }) {
+  const scaleOut = instances > 1 ? { REDIS_URL: redis.url, KEY_PREFIX: `bench-${Math.random().toString(36).slice(2)}` } : {};
+  const servers = [];
+  for (let i = 0; i < instances; i++) servers.push(await startServer({ ...env, HANDLERS: '1', ...scaleOut }));
+  const [emitter, receiver] = [servers[0], servers[servers.length - 1]];
+  const { sockets } = await connectMany(receiver.port, clients, { auth: env.AUTH === 'jwt' });
+  // Let connect-time work (presence writes) finish, so this measures steady-state fan-out.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  let waiting = 0;
+  let arrived = () => undefined;
+  for (const socket of sockets) socket.on('fanout', () => --waiting === 0 && arrived());
+  const deliver = async (seq) => {
+    waiting = clients;
+    const sentAt = performance.now();
+    const all = new Promise((resolve) => (arrived = resolve));
+    emitter.send({ type: 'fanout', seq });
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`fan-out message ${seq} incomplete: ${waiting} of ${clients} missing`)), 10_000).unref());
+    await Promise.race([all, timeout]);
+    return performance.now() - sentAt;
+  };
+  await deliver(-1); // warm-up, and proof the subscription is live
+  const times = [];
+  for (let seq = 0; seq < settings.fanoutMessages; seq++) times.push(await deliver(seq));
+  closeAll(sockets);
+  await Promise.all(servers.map((server) => server.stop()));
+  const total = times.reduce((sum, time) => sum + time, 0);
+  times.sort((a, b) => a - b);
+  return { deliveredPerSecond: (clients * times.length) / (total / 1000), p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
 async function repeat(label, scenario, env) {
   const runs = [];
   for (let i = 0; i < settings.repeats; i++) runs.push(await scenario(env));
@@ -126,7 +177,17 @@ const variants = {
   realtime: { BENCH_SERVER: 'realtime' },
 };
 
-const results = { ack: {}, connect: {}, memory: {} };
+const results = { ack: {}, connect: {}, memory: {}, fanout: {} };
+const redis = await startRedis();
+for (const clients of settings.fanoutClients) {
+  for (const instances of [1, 2]) {
+    for (const name of ['raw', 'realtime']) {
+      const label = `${name}, ${clients} clients, ${instances === 1 ? 'one instance' : 'two instances over Redis'}`;
+      results.fanout[label] = await repeat(`fanout ${label}`, (env) => fanOut(env, { clients, instances }), { ...variants[name], AUTH: name === 'realtime' ? 'jwt' : 'none' });
+    }
+  }
+}
+await redis.stop();
 for (const [name, env] of Object.entries(variants)) results.ack[name] = await repeat(`ack ${name}`, ackRoundTrip, { ...env, AUTH: name === 'realtime' ? 'jwt' : 'none' });
 for (const [name, env] of [['raw, no auth', { ...variants.raw, AUTH: 'none' }], ['raw + JWT', { ...variants.raw, AUTH: 'jwt' }], ['realtime + JWT', { ...variants.realtime, AUTH: 'jwt' }]]) {
   results.connect[name] = await repeat(`connect ${name}`, connectRate, env);
@@ -177,9 +238,23 @@ const lines = [
       `Ratio with ${h} handler(s): realtime / stock Nest = **${ratio(m(results.memory[`realtime + JWT, ${h} handler(s)`], 'heapKB'), m(results.memory[`stock Nest, ${h} handler(s)`], 'heapKB'))}×** heap.`,
   ),
   '',
+  `## Broadcast fan-out (one message at a time, ${settings.fanoutMessages} messages; time until the last client got each)`,
+  '',
+  '| server | delivered msgs/s | p50 ms | p99 ms |',
+  '| --- | --- | --- | --- |',
+  ...Object.entries(results.fanout).map(([name, r]) => `| ${name} | ${cell(r, 'deliveredPerSecond')} | ${cell(r, 'p50')} | ${cell(r, 'p99')} |`),
+  '',
+  ...settings.fanoutClients.flatMap((clients) =>
+    ['one instance', 'two instances over Redis'].map((where) => {
+      const ours = results.fanout[`realtime, ${clients} clients, ${where}`];
+      const raw = results.fanout[`raw, ${clients} clients, ${where}`];
+      return `Ratio, ${clients} clients, ${where}: realtime / raw socket.io = **${ratio(m(ours, 'deliveredPerSecond'), m(raw, 'deliveredPerSecond'))}×** delivered/s, **${ratio(m(ours, 'p99'), m(raw, 'p99'))}×** p99.`;
+    }),
+  ),
+  '',
   '## Not measured yet',
   '',
-  'Broadcast fan-out to 1,000 and 5,000 clients (one instance, and two over Redis), `sendToUser` throughput across two instances, and presence `isOnline` / room `members` latency at 5,000 connections.',
+  '`sendToUser` throughput across two instances, and presence `isOnline` / room `members` latency at 5,000 connections.',
   '',
 ];
 const report = lines.join('\n');

@@ -1,13 +1,14 @@
 // The server under test, one variant per process (pinned to its own core by run.mjs).
 //   BENCH_SERVER: raw (socket.io alone) | nest (stock Nest gateway, IoAdapter) | realtime (nestjs-realtime)
 //   HANDLERS: message handlers on the gateway; AUTH: jwt | none
+//   REDIS_URL + KEY_PREFIX: scale out over Redis (raw: @socket.io/redis-adapter; realtime: its `redis` option)
 // Answers the parent's IPC messages: 'measure' (memory after GC, CPU time) and 'fanout' (emit to all).
 import 'reflect-metadata';
 import { createSecretKey } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 
-const { BENCH_SERVER: kind, HANDLERS = '1', AUTH = 'none', SECRET = 'bench-secret' } = process.env;
+const { BENCH_SERVER: kind, HANDLERS = '1', AUTH = 'none', SECRET = 'bench-secret', REDIS_URL, KEY_PREFIX = 'bench' } = process.env;
 const handlerNames = Array.from({ length: Number(HANDLERS) }, (_, i) => (i === 0 ? 'echo' : `noop${i}`));
 const serverOptions = { transports: ['websocket'], serveClient: false };
 
@@ -16,6 +17,12 @@ async function rawServer() {
   const jwt = (await import('jsonwebtoken')).default;
   const http = createServer();
   const io = new Server(http, serverOptions);
+  if (REDIS_URL) {
+    const { Redis } = await import('ioredis');
+    const { createAdapter } = await import('@socket.io/redis-adapter');
+    const pub = new Redis(REDIS_URL);
+    io.adapter(createAdapter(pub, pub.duplicate(), { key: KEY_PREFIX }));
+  }
   if (AUTH === 'jwt') {
     const key = createSecretKey(Buffer.from(SECRET));
     io.use((socket, next) => {
@@ -54,7 +61,11 @@ async function nestServer(realtime) {
   WebSocketServer()(Gateway.prototype, 'server');
   WebSocketGateway(serverOptions)(Gateway);
 
-  const options = { auth: AUTH === 'jwt' ? { secret: SECRET } : undefined, rateLimit: { points: 1e9, durationMs: 1000 } };
+  const options = {
+    auth: AUTH === 'jwt' ? { secret: SECRET } : undefined,
+    rateLimit: { points: 1e9, durationMs: 1000 },
+    redis: REDIS_URL ? { url: REDIS_URL, keyPrefix: KEY_PREFIX } : undefined,
+  };
   class AppModule {}
   Module({ imports: realtime ? [library.RealtimeModule.forRoot(options)] : [], providers: [Gateway] })(AppModule);
   const app = await NestFactory.create(AppModule, { logger: ['error'] });
@@ -73,6 +84,6 @@ process.on('message', (message) => {
     cpuAt = process.cpuUsage();
     process.send({ type: 'measured', memory: process.memoryUsage(), cpuMs: (cpu.user + cpu.system) / 1000 });
   }
-  if (message.type === 'fanout') io.emit('fanout', { sentAt: message.sentAt });
+  if (message.type === 'fanout') io.emit('fanout', message.seq);
 });
 process.send({ type: 'ready', port });
