@@ -39,3 +39,11 @@ export const PRESENCE_JOIN_EVENT = 'presence:join';
 
 /** Sent to a room's members when a user's last socket leaves it: `{ room, userId }`. */
 export const PRESENCE_LEAVE_EVENT = 'presence:leave';
+
+/** Prefix of the room every socket of a user joins at the handshake; clients can never join one. */
+export const USER_ROOM_PREFIX = 'user:';
+
+/** The room of every socket of the user, on every instance: `user:<id>`. */
+export function userRoom(userId: string): string {
+  return `${USER_ROOM_PREFIX}${userId}`;
+}

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import type { RealtimeAuthOptions } from '../realtime-options.interface.js';
-import { DEFAULT_EXPIRY_GRACE_MS } from '../realtime.constants.js';
+import { DEFAULT_EXPIRY_GRACE_MS, userRoom } from '../realtime.constants.js';
 import { HandshakeRefusalError } from './handshake-refusal.error.js';
 import type { JwtVerifier } from './jwt-verifier.js';
 import { watchTokenExpiry } from './token-expiry.js';
@@ -32,7 +32,7 @@ export function handshakeAuth(verifier: JwtVerifier, options: RealtimeAuthOption
     }
     socket.data.user = user;
     socket.data.userId = userId;
-    await socket.join(`user:${userId}`);
+    await socket.join(userRoom(userId));
     watchTokenExpiry(socket, payload, { verifier, userId, graceMs, clockTolerance: options.clockTolerance ?? 0 });
   };
   return (socket, next) => {

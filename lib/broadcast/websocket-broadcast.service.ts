@@ -4,7 +4,7 @@ import { RealtimeServerRegistry } from '../adapter/realtime-server.registry.js';
 import { LazyRedisConnections } from '../adapter/redis-connections.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
-import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS, REALTIME_OPTIONS } from '../realtime.constants.js';
+import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS, REALTIME_OPTIONS, userRoom } from '../realtime.constants.js';
 
 /** Where and to whom a message goes. */
 export interface BroadcastOptions {
@@ -98,8 +98,4 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
     const key = this.options.redis?.keyPrefix ?? DEFAULT_KEY_PREFIX;
     return new Emitter(await this.publisher.client(), { key }, namespace) as unknown as Broadcaster;
   }
-}
-
-function userRoom(userId: string): string {
-  return `user:${userId}`;
 }

@@ -4,11 +4,10 @@ import type { Namespace } from 'socket.io';
 import { RealtimeServerRegistry } from '../adapter/realtime-server.registry.js';
 import { PresenceDisabledError } from '../errors/presence-disabled.error.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
-import { DEFAULT_PRESENCE_TTL_MS, PRESENCE_JOIN_EVENT, PRESENCE_LEAVE_EVENT, REALTIME_OPTIONS } from '../realtime.constants.js';
+import { DEFAULT_PRESENCE_TTL_MS, PRESENCE_JOIN_EVENT, PRESENCE_LEAVE_EVENT, REALTIME_OPTIONS, USER_ROOM_PREFIX } from '../realtime.constants.js';
 import { PresenceStore, type PresenceEntry } from './presence-store.interface.js';
 
 const ONLINE = 'online';
-const USER_ROOM = 'user:';
 
 /**
  * Who is online, cluster-wide and multi-tab aware: a user is online while any of its sockets is
@@ -73,7 +72,7 @@ export class PresenceService implements OnApplicationShutdown {
   private entryOf(namespace: Namespace, room: string, socketId: string): PresenceEntry | undefined {
     if (room === socketId) return undefined;
     const socket = `${this.instanceId}:${namespace.name}:${socketId}`;
-    if (room.startsWith(USER_ROOM)) return { scope: ONLINE, userId: room.slice(USER_ROOM.length), socket };
+    if (room.startsWith(USER_ROOM_PREFIX)) return { scope: ONLINE, userId: room.slice(USER_ROOM_PREFIX.length), socket };
     const userId = namespace.sockets.get(socketId)?.data.userId as string | undefined;
     return userId === undefined ? undefined : { scope: `room:${room}`, userId, socket };
   }

@@ -1,7 +1,7 @@
 import type { Socket } from 'socket.io';
 import type { ClientError } from '../errors/client-error.js';
 import type { RealtimeRoomsOptions } from '../realtime-options.interface.js';
-import { ROOM_JOIN_EVENT, ROOM_LEAVE_EVENT } from '../realtime.constants.js';
+import { ROOM_JOIN_EVENT, ROOM_LEAVE_EVENT, USER_ROOM_PREFIX } from '../realtime.constants.js';
 
 type Ack = (reply: { status: 'ok' } | ClientError) => void;
 
@@ -16,14 +16,14 @@ export function handleClientRoomEvents(socket: Socket, options: RealtimeRoomsOpt
   socket.on(ROOM_JOIN_EVENT, async (body: unknown, ack: unknown) => {
     const room = roomOf(body);
     if (room === undefined) return reply(ack)({ status: 'error', code: 'BAD_REQUEST', message: 'Expected { room: string }' });
-    const allowed = !room.startsWith('user:') && (await isAuthorized(options, socket, room));
+    const allowed = !room.startsWith(USER_ROOM_PREFIX) && (await isAuthorized(options, socket, room));
     if (!allowed) return reply(ack)({ status: 'error', code: 'FORBIDDEN', message: `Not allowed to join ${room}` });
     await socket.join(room);
     reply(ack)({ status: 'ok' });
   });
   socket.on(ROOM_LEAVE_EVENT, async (body: unknown, ack: unknown) => {
     const room = roomOf(body);
-    if (room === undefined || room.startsWith('user:')) return reply(ack)({ status: 'error', code: 'BAD_REQUEST', message: 'Expected { room: string }' });
+    if (room === undefined || room.startsWith(USER_ROOM_PREFIX)) return reply(ack)({ status: 'error', code: 'BAD_REQUEST', message: 'Expected { room: string }' });
     await socket.leave(room);
     reply(ack)({ status: 'ok' });
   });

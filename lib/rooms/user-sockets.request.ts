@@ -1,4 +1,5 @@
 import type { Namespace, Server } from 'socket.io';
+import { userRoom } from '../realtime.constants.js';
 
 /** Server-side event the instances use to act together on one user's sockets. */
 const USER_SOCKETS_EVENT = 'realtime:user-sockets';
@@ -11,7 +12,7 @@ export type UserSocketsRequest =
 /** Applies a request to this instance's sockets of the user, in every namespace. */
 export function applyLocally(namespaces: Namespace[], request: UserSocketsRequest): void {
   for (const namespace of namespaces) {
-    const sockets = namespace.local.in(`user:${request.userId}`);
+    const sockets = namespace.local.in(userRoom(request.userId));
     if (request.action === 'join') sockets.socketsJoin(request.rooms);
     else if (request.action === 'leave') sockets.socketsLeave(request.rooms);
     else sockets.disconnectSockets(true);
