@@ -1,6 +1,6 @@
 import type { JwtPayload } from 'jsonwebtoken';
 import type { Socket } from 'socket.io';
-import type { ClientError } from '../errors/client-error.js';
+import { clientError, type ClientError } from '../errors/client-error.js';
 import { AUTH_EXPIRED_EVENT, AUTH_REFRESH_EVENT } from '../realtime.constants.js';
 import type { JwtVerifier } from './jwt-verifier.js';
 
@@ -41,7 +41,7 @@ export function watchTokenExpiry(socket: Socket, payload: JwtPayload, options: E
       const next = options.verifier.verify(token);
       const user = await options.verifier.toUser(next);
       if (options.verifier.userIdOf(user) !== options.userId) {
-        ack({ status: 'error', code: 'FORBIDDEN', message: 'The new token is for another user' });
+        ack(clientError('FORBIDDEN', 'The new token is for another user'));
         socket.disconnect(true);
         return;
       }
@@ -49,7 +49,7 @@ export function watchTokenExpiry(socket: Socket, payload: JwtPayload, options: E
       schedule(next.exp);
       ack({ status: 'ok' });
     } catch {
-      ack({ status: 'error', code: 'UNAUTHORIZED', message: 'Invalid token' });
+      ack(clientError('UNAUTHORIZED', 'Invalid token'));
     }
   };
   socket.on(AUTH_REFRESH_EVENT, (body: unknown, ack?: Ack) => void refresh(body, typeof ack === 'function' ? ack : () => undefined));

@@ -23,26 +23,27 @@ const CODE_BY_STATUS: Partial<Record<number, RealtimeErrorCode>> = {
 /** Maps anything a handler, guard or pipe threw to a client error; `undefined` for unknown errors. */
 export function toClientError(exception: unknown): ClientError | undefined {
   if (exception instanceof RealtimeException) {
-    return body(exception.code, exception.message, exception.details);
+    return clientError(exception.code, exception.message, exception.details);
   }
   if (exception instanceof WsException) return fromWsException(exception);
   if (exception instanceof HttpException) return fromHttpException(exception);
   return undefined;
 }
 
-/** The body for an unknown error: nothing of its text or stack reaches the client. */
-export const INTERNAL_ERROR: ClientError = body('INTERNAL', 'Internal server error');
-
-function body(code: RealtimeErrorCode, message: string, details?: RealtimeFieldError[]): ClientError {
+/** The body a client receives for a failed message or request, with `details` only when there are some. */
+export function clientError(code: RealtimeErrorCode, message: string, details?: RealtimeFieldError[]): ClientError {
   return details?.length ? { status: 'error', code, message, details } : { status: 'error', code, message };
 }
 
+/** The body for an unknown error: nothing of its text or stack reaches the client. */
+export const INTERNAL_ERROR: ClientError = clientError('INTERNAL', 'Internal server error');
+
 function fromWsException(exception: WsException): ClientError {
   const error = exception.getError();
-  if (error === GUARD_REFUSAL) return body('FORBIDDEN', 'Forbidden');
-  if (typeof error === 'string') return body('BAD_REQUEST', error);
+  if (error === GUARD_REFUSAL) return clientError('FORBIDDEN', 'Forbidden');
+  if (typeof error === 'string') return clientError('BAD_REQUEST', error);
   const { code, message } = error as { code?: RealtimeErrorCode; message?: string };
-  return body(code ?? 'BAD_REQUEST', message ?? 'Bad request');
+  return clientError(code ?? 'BAD_REQUEST', message ?? 'Bad request');
 }
 
 function fromHttpException(exception: HttpException): ClientError {
@@ -51,9 +52,9 @@ function fromHttpException(exception: HttpException): ClientError {
   const response = exception.getResponse() as string | { message?: string | string[] };
   const messages = typeof response === 'string' ? [response] : ([] as string[]).concat(response.message ?? exception.message);
   if (status === HttpStatus.BAD_REQUEST && messages.length && typeof response !== 'string' && Array.isArray(response.message)) {
-    return body('BAD_REQUEST', 'Validation failed', messages.map(toFieldError));
+    return clientError('BAD_REQUEST', 'Validation failed', messages.map(toFieldError));
   }
-  return body(CODE_BY_STATUS[status] ?? 'BAD_REQUEST', messages.join('; ') || exception.message);
+  return clientError(CODE_BY_STATUS[status] ?? 'BAD_REQUEST', messages.join('; ') || exception.message);
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { Socket } from 'socket.io';
-import type { ClientError } from '../errors/client-error.js';
+import { clientError } from '../errors/client-error.js';
 import type { RealtimeRateLimitOptions } from '../realtime-options.interface.js';
 
-const RATE_LIMITED: ClientError = { status: 'error', code: 'RATE_LIMITED', message: 'Too many events; slow down' };
+const RATE_LIMITED = clientError('RATE_LIMITED', 'Too many events; slow down');
 
 /**
  * A token bucket over every event the socket sends: an event over the limit is not dispatched and is

@@ -1,11 +1,12 @@
 import type { Socket } from 'socket.io';
-import type { ClientError } from '../errors/client-error.js';
+import { clientError, type ClientError } from '../errors/client-error.js';
 import type { RealtimeRoomsOptions } from '../realtime-options.interface.js';
 import { ROOM_JOIN_EVENT, ROOM_LEAVE_EVENT, USER_ROOM_PREFIX } from '../realtime.constants.js';
 
 type Ack = (reply: { status: 'ok' } | ClientError) => void;
 
 const MAX_ROOM_NAME_LENGTH = 200;
+const BAD_ROOM = clientError('BAD_REQUEST', 'Expected { room: string }');
 
 /**
  * Lets the client join and leave rooms itself with `room:join` / `room:leave` `{ room }` and an ack,
@@ -15,15 +16,15 @@ export function handleClientRoomEvents(socket: Socket, options: RealtimeRoomsOpt
   const reply = (ack: unknown): Ack => (typeof ack === 'function' ? (ack as Ack) : () => undefined);
   socket.on(ROOM_JOIN_EVENT, async (body: unknown, ack: unknown) => {
     const room = roomOf(body);
-    if (room === undefined) return reply(ack)({ status: 'error', code: 'BAD_REQUEST', message: 'Expected { room: string }' });
+    if (room === undefined) return reply(ack)(BAD_ROOM);
     const allowed = !room.startsWith(USER_ROOM_PREFIX) && (await isAuthorized(options, socket, room));
-    if (!allowed) return reply(ack)({ status: 'error', code: 'FORBIDDEN', message: `Not allowed to join ${room}` });
+    if (!allowed) return reply(ack)(clientError('FORBIDDEN', `Not allowed to join ${room}`));
     await socket.join(room);
     reply(ack)({ status: 'ok' });
   });
   socket.on(ROOM_LEAVE_EVENT, async (body: unknown, ack: unknown) => {
     const room = roomOf(body);
-    if (room === undefined || room.startsWith(USER_ROOM_PREFIX)) return reply(ack)({ status: 'error', code: 'BAD_REQUEST', message: 'Expected { room: string }' });
+    if (room === undefined || room.startsWith(USER_ROOM_PREFIX)) return reply(ack)(BAD_ROOM);
     await socket.leave(room);
     reply(ack)({ status: 'ok' });
   });
