@@ -9,6 +9,10 @@ import { RedisPresenceStore } from './redis-presence.store.js';
 export function createPresenceStore(options: RealtimeModuleOptions): PresenceStore {
   if (!options.redis || options.presence === false) return new MemoryPresenceStore();
   const purpose = { names: ['presence'], whileDown: 'presence is not updated until it returns' };
-  const ttlMs = options.presence?.ttlMs ?? DEFAULT_PRESENCE_TTL_MS;
-  return new RedisPresenceStore(new LazyRedisConnections(options.redis, purpose), options.redis.keyPrefix ?? DEFAULT_KEY_PREFIX, ttlMs);
+  return new RedisPresenceStore(new LazyRedisConnections(options.redis, purpose), options.redis.keyPrefix ?? DEFAULT_KEY_PREFIX, presenceTtlMs(options));
+}
+
+/** How long an entry lives without a heartbeat; the heartbeat runs every third of it. */
+export function presenceTtlMs(options: RealtimeModuleOptions): number {
+  return (options.presence || undefined)?.ttlMs ?? DEFAULT_PRESENCE_TTL_MS;
 }

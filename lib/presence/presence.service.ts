@@ -4,7 +4,8 @@ import type { Namespace } from 'socket.io';
 import { RealtimeServerRegistry } from '../adapter/realtime-server.registry.js';
 import { PresenceDisabledError } from '../errors/presence-disabled.error.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
-import { DEFAULT_PRESENCE_TTL_MS, PRESENCE_JOIN_EVENT, PRESENCE_LEAVE_EVENT, REALTIME_OPTIONS, USER_ROOM_PREFIX } from '../realtime.constants.js';
+import { PRESENCE_JOIN_EVENT, PRESENCE_LEAVE_EVENT, REALTIME_OPTIONS, USER_ROOM_PREFIX } from '../realtime.constants.js';
+import { presenceTtlMs } from './presence-store.factory.js';
 import { PresenceStore, type PresenceEntry } from './presence-store.interface.js';
 
 const ONLINE = 'online';
@@ -93,8 +94,8 @@ export class PresenceService implements OnApplicationShutdown {
   }
 
   private startHeartbeat(): void {
-    const ttlMs = (this.options.presence || undefined)?.ttlMs ?? DEFAULT_PRESENCE_TTL_MS;
-    this.heartbeat = setInterval(() => this.run(this.store.refresh(this.localEntries()), () => undefined), ttlMs / 3);
+    const every = presenceTtlMs(this.options) / 3;
+    this.heartbeat = setInterval(() => this.run(this.store.refresh(this.localEntries()), () => undefined), every);
     this.heartbeat.unref();
   }
 
