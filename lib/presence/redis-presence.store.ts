@@ -22,6 +22,22 @@ if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[4])
 return removed`;
 
+// KEYS: the scope's users, then the sockets key of each entry. ARGV: now, ttlMs, then socket and
+// userId of each entry, in the order of KEYS.
+const REFRESH = `
+local expires = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for i = 2, #KEYS do
+  redis.call('ZADD', KEYS[i], expires, ARGV[2 * i - 1])
+  redis.call('PEXPIRE', KEYS[i], ARGV[2])
+  redis.call('ZADD', KEYS[1], expires, ARGV[2 * i])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+return 0`;
+
+/** Entries per REFRESH call: a few milliseconds of Redis time each. */
+const REFRESH_BATCH_SIZE = 500;
+
 /**
  * Presence shared by every instance. Each (scope, user) is a sorted set of sockets scored by when
  * they lapse, and each scope has a sorted set of its users: `has` is one ZCOUNT, `users` one range,
@@ -45,24 +61,15 @@ export class RedisPresenceStore implements PresenceStore {
   async refresh(entries: PresenceEntry[]): Promise<void> {
     const client = await this.redis.client();
     const now = Date.now();
-    const expires = now + this.ttlMs;
-    const byScope = new Map<string, PresenceEntry[]>();
-    for (const entry of entries) {
-      const scoped = byScope.get(entry.scope);
-      if (scoped) scoped.push(entry);
-      else byScope.set(entry.scope, [entry]);
-    }
-    // One pipeline per scope: a scope's keys share a hash slot, so this also works on a Redis Cluster.
-    const pipelines = [...byScope].map(([scope, scoped]) => {
-      const pipeline = client.pipeline();
-      for (const entry of scoped) {
-        const [sockets, users] = this.keys(entry);
-        pipeline.zadd(sockets, expires, entry.socket).pexpire(sockets, this.ttlMs);
-        pipeline.zadd(users, expires, entry.userId).pexpire(users, this.ttlMs);
+    for (const [scope, scoped] of groupByScope(entries)) {
+      // One script call per batch, one after the other: Redis stays free for the pub/sub traffic of the
+      // other instances and this event loop for its sockets, however many entries there are.
+      for (let start = 0; start < scoped.length; start += REFRESH_BATCH_SIZE) {
+        const batch = scoped.slice(start, start + REFRESH_BATCH_SIZE);
+        const keys = [this.usersKey(scope), ...batch.map((entry) => this.socketsKey(scope, entry.userId))];
+        await client.eval(REFRESH, keys.length, ...keys, now, this.ttlMs, ...batch.flatMap((entry) => [entry.socket, entry.userId]));
       }
-      return pipeline.zremrangebyscore(this.usersKey(scope), '-inf', now).exec();
-    });
-    await Promise.all(pipelines);
+    }
   }
 
   async has(scope: string, userId: string): Promise<boolean> {
@@ -93,4 +100,14 @@ export class RedisPresenceStore implements PresenceStore {
   private usersKey(scope: string): string {
     return `{${this.keyPrefix}:presence:${scope}}:users`;
   }
+}
+
+function groupByScope(entries: PresenceEntry[]): Map<string, PresenceEntry[]> {
+  const byScope = new Map<string, PresenceEntry[]>();
+  for (const entry of entries) {
+    const scoped = byScope.get(entry.scope);
+    if (scoped) scoped.push(entry);
+    else byScope.set(entry.scope, [entry]);
+  }
+  return byScope;
 }

@@ -105,6 +105,21 @@ describe('presence across instances', () => {
     expect(await presence.online()).toEqual(['dave']);
   });
 
+  it('keeps connected users online past presence.ttlMs, in every scope, with the heartbeat', async () => {
+    const ttlMs = 600;
+    const app = await bed.app({ options: options(ttlMs), providers: [RoomsGateway] });
+    await bed.client(app, as('frank'));
+    await app.get(RoomService).joinUser('frank', 'lobby');
+    const presence = app.get(PresenceService);
+    await until(async () => (await presence.onlineIn('lobby')).includes('frank'), 'frank in the lobby');
+
+    // Without a heartbeat every entry lapses after ttlMs; this waits out several of them.
+    await new Promise((resolve) => setTimeout(resolve, 3 * ttlMs));
+
+    expect(await presence.isOnline('frank')).toBe(true);
+    expect(await presence.onlineIn('lobby')).toEqual(['frank']);
+  });
+
   it('leaves no presence keys behind after a clean shutdown', async () => {
     await bed.client(a, as('erin'));
     await b.get(RoomService).joinUser('erin', 'room-1');
