@@ -1,20 +1,58 @@
-// The server under test, one variant per process (pinned to its own core by run.mjs).
-//   BENCH_SERVER: raw (socket.io alone) | nest (stock Nest gateway, IoAdapter) | realtime (nestjs-realtime)
+// The server under test, one variant per process (pinned to its own core by harness.mjs).
+//   BENCH_SERVER: ws (the ws package alone) | raw (socket.io alone) | nest (stock Nest gateway, IoAdapter)
+//                 | realtime (nestjs-realtime)
 //   HANDLERS: message handlers on the gateway; AUTH: jwt | none
 //   REDIS_URL + KEY_PREFIX: scale out over Redis (raw: @socket.io/redis-adapter; realtime: its `redis` option)
-// Answers the parent's IPC messages: 'measure' (memory after GC, CPU time) and 'fanout' (emit to all).
+//   ROOM_SIZE: users user0..user<ROOM_SIZE-1> join the room `bench-room` when they connect
+// Answers the parent's IPC messages: 'measure' (memory after GC, CPU time), 'fanout' (emit to all),
+// 'sendToUsers' (one message to each of `users` users) and 'presence' (latency of presence and
+// membership look-ups), each with a reply carrying the same `type`.
 import 'reflect-metadata';
 import { createSecretKey } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
+import jwt from 'jsonwebtoken';
 
-const { BENCH_SERVER: kind, HANDLERS = '1', AUTH = 'none', SECRET = 'bench-secret', REDIS_URL, KEY_PREFIX = 'bench' } = process.env;
+const { BENCH_SERVER: kind, HANDLERS = '1', AUTH = 'none', SECRET = 'bench-secret', REDIS_URL, KEY_PREFIX = 'bench', ROOM_SIZE = '0' } = process.env;
 const handlerNames = Array.from({ length: Number(HANDLERS) }, (_, i) => (i === 0 ? 'echo' : `noop${i}`));
 const serverOptions = { transports: ['websocket'], serveClient: false };
+const ROOM = 'bench-room';
+const inRoom = (user) => user !== undefined && Number(user.sub.slice('user'.length)) < Number(ROOM_SIZE);
+// As a hand-written server would: the key made once (a string secret costs ~450 µs a verify).
+const key = createSecretKey(Buffer.from(SECRET));
+const verify = (token) => jwt.verify(token, key, { algorithms: ['HS256'] });
+
+/** ws alone: JSON `{ id, event, data }` in, `{ id, data }` back; the token in the `token` query parameter. */
+async function wsServer() {
+  const { WebSocketServer } = await import('ws');
+  const http = createServer();
+  const handlers = new Map(handlerNames.map((name) => [name, (data) => data]));
+  const wss = new WebSocketServer({ server: http });
+  wss.on('connection', (socket, request) => {
+    if (AUTH === 'jwt') {
+      try {
+        socket.user = verify(new URL(request.url, 'http://localhost').searchParams.get('token'));
+      } catch {
+        return socket.close(4401, 'Unauthorized');
+      }
+    }
+    socket.on('message', (raw) => {
+      const { id, event, data } = JSON.parse(raw);
+      const handler = handlers.get(event);
+      if (handler) socket.send(JSON.stringify({ id, data: handler(data) }));
+    });
+  });
+  http.listen(0, '127.0.0.1');
+  await once(http, 'listening');
+  const broadcast = (event, data) => {
+    const frame = JSON.stringify({ event, data });
+    for (const client of wss.clients) client.send(frame);
+  };
+  return { port: http.address().port, fanout: broadcast };
+}
 
 async function rawServer() {
   const { Server } = await import('socket.io');
-  const jwt = (await import('jsonwebtoken')).default;
   const http = createServer();
   const io = new Server(http, serverOptions);
   if (REDIS_URL) {
@@ -24,10 +62,9 @@ async function rawServer() {
     io.adapter(createAdapter(pub, pub.duplicate(), { key: KEY_PREFIX }));
   }
   if (AUTH === 'jwt') {
-    const key = createSecretKey(Buffer.from(SECRET));
     io.use((socket, next) => {
       try {
-        socket.data.user = jwt.verify(socket.handshake.auth.token, key, { algorithms: ['HS256'] });
+        socket.data.user = verify(socket.handshake.auth.token);
         socket.join(`user:${socket.data.user.sub}`);
         next();
       } catch {
@@ -36,11 +73,19 @@ async function rawServer() {
     });
   }
   io.on('connection', (socket) => {
+    if (inRoom(socket.data.user)) socket.join(ROOM);
     for (const name of handlerNames) socket.on(name, (data, ack) => typeof ack === 'function' && ack(data));
   });
   http.listen(0, '127.0.0.1');
   await once(http, 'listening');
-  return { port: http.address().port, io };
+  return {
+    port: http.address().port,
+    fanout: (event, data) => io.emit(event, data),
+    sendToUser: (userId, event, data) => io.to(`user:${userId}`).emit(event, data),
+    // What a hand-written app asks the Redis adapter for the same answers.
+    isOnline: async (userId) => (await io.in(`user:${userId}`).fetchSockets()).length > 0,
+    members: async (room) => (await io.in(room).fetchSockets()).map((socket) => ({ socketId: socket.id, userId: socket.data.user?.sub })),
+  };
 }
 
 async function nestServer(realtime) {
@@ -58,6 +103,11 @@ async function nestServer(realtime) {
     SubscribeMessage(name)(Gateway.prototype, name, Object.getOwnPropertyDescriptor(Gateway.prototype, name));
     MessageBody()(Gateway.prototype, name, 0);
   }
+  if (Number(ROOM_SIZE) > 0) {
+    Gateway.prototype.handleConnection = function (socket) {
+      if (inRoom(socket.data.user)) socket.join(ROOM);
+    };
+  }
   WebSocketServer()(Gateway.prototype, 'server');
   WebSocketGateway(serverOptions)(Gateway);
 
@@ -71,19 +121,59 @@ async function nestServer(realtime) {
   const app = await NestFactory.create(AppModule, { logger: ['error'] });
   app.useWebSocketAdapter(realtime ? await app.get(library.RedisIoAdapterFactory).create(app) : new IoAdapter(app));
   await app.listen(0, '127.0.0.1');
-  return { port: app.getHttpServer().address().port, io: app.get(Gateway).server };
+  const io = app.get(Gateway).server;
+  const base = { port: app.getHttpServer().address().port, fanout: (event, data) => io.emit(event, data) };
+  if (!realtime) return base;
+  const broadcast = app.get(library.WebsocketBroadcastService);
+  const presence = app.get(library.PresenceService);
+  const rooms = app.get(library.RoomService);
+  return {
+    ...base,
+    sendToUser: (userId, event, data) => broadcast.sendToUser(userId, event, data),
+    isOnline: (userId) => presence.isOnline(userId),
+    members: (room) => rooms.members(room),
+  };
 }
 
-const { port, io } = kind === 'raw' ? await rawServer() : await nestServer(kind === 'realtime');
+/** Times `count` sequential calls of `operation`, in ms. */
+async function latencies(count, operation) {
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    await operation(i);
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+const servers = { ws: wsServer, raw: rawServer, nest: () => nestServer(false), realtime: () => nestServer(true) };
+const server = await servers[kind]();
 let cpuAt = process.cpuUsage();
-process.on('message', (message) => {
-  if (message.type === 'measure') {
+const answers = {
+  measure() {
     global.gc();
     global.gc();
     const cpu = process.cpuUsage(cpuAt);
     cpuAt = process.cpuUsage();
-    process.send({ type: 'measured', memory: process.memoryUsage(), cpuMs: (cpu.user + cpu.system) / 1000 });
-  }
-  if (message.type === 'fanout') io.emit('fanout', message.seq);
+    return { memory: process.memoryUsage(), cpuMs: (cpu.user + cpu.system) / 1000 };
+  },
+  fanout({ seq }) {
+    server.fanout('fanout', seq);
+  },
+  async sendToUsers({ users, seq }) {
+    await Promise.all(Array.from({ length: users }, (_, i) => server.sendToUser(`user${i}`, 'dm', seq)));
+  },
+  async presence({ users, count }) {
+    const pick = (i) => `user${(i * 7919) % users}`;
+    return {
+      isOnline: await latencies(count, (i) => server.isOnline(pick(i))),
+      members: await latencies(count, () => server.members(ROOM)),
+      found: (await server.members(ROOM)).length,
+    };
+  },
+};
+process.on('message', async (message) => {
+  const reply = await answers[message.type](message);
+  if (reply) process.send({ type: message.type, ...reply });
 });
-process.send({ type: 'ready', port });
+process.send({ type: 'ready', port: server.port });

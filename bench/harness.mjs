@@ -1,0 +1,141 @@
+// What every scenario needs: servers pinned to core 0, a private Redis, many clients, statistics.
+// This process is the load generator, pinned to core 1 by `npm run bench`.
+import { fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import jwt from 'jsonwebtoken';
+import { io } from 'socket.io-client';
+import { WebSocket } from 'ws';
+
+export const SECRET = 'bench-secret';
+const serverScript = fileURLToPath(new URL('./server.mjs', import.meta.url));
+
+/** Starts a server variant (see server.mjs) on core 0; `request` sends an IPC message and resolves with its reply. */
+export async function startServer(env) {
+  const child = fork(serverScript, [], {
+    env: { ...process.env, ...env, SECRET },
+    execPath: 'taskset',
+    execArgv: ['-c', '0', process.execPath, '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const [ready] = await once(child, 'message');
+  const request = async (message) => {
+    const reply = new Promise((resolve) => child.on('message', function answer(received) {
+      if (received.type !== message.type) return;
+      child.off('message', answer);
+      resolve(received);
+    }));
+    child.send(message);
+    return reply;
+  };
+  return {
+    port: ready.port,
+    measure: () => request({ type: 'measure' }),
+    request,
+    send: (message) => child.send(message),
+    stop: () => (child.kill(), once(child, 'exit')),
+  };
+}
+
+/** A private redis-server on core 0 with the servers, for the scenarios over Redis. */
+export async function startRedis() {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address();
+  probe.close();
+  const child = spawn('taskset', ['-c', '0', 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  for await (const chunk of child.stdout) {
+    output += chunk;
+    if (output.includes('Ready to accept connections')) break;
+  }
+  child.stdout.resume();
+  return { url: `redis://127.0.0.1:${port}`, stop: () => (child.kill(), once(child, 'exit')) };
+}
+
+const tokenFor = (user) => jwt.sign({ sub: user }, SECRET, { algorithm: 'HS256' });
+
+/**
+ * Opens `count` socket.io clients (`concurrency` handshakes at a time) as users `user<firstUser>`
+ * onwards, and the ws variant's clients when `ws` is set; resolves with them and the connect rate.
+ */
+export async function connectMany(port, count, { auth, ws = false, firstUser = 0, concurrency = 50 }) {
+  const sockets = [];
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < count) {
+      const user = `user${firstUser + next++}`;
+      const token = auth ? tokenFor(user) : undefined;
+      sockets.push(await (ws ? connectWs(port, token) : connectIo(port, token)));
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { sockets, perSecond: count / ((performance.now() - started) / 1000) };
+}
+
+function connectIo(port, token) {
+  const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false, forceNew: true, auth: token ? { token } : {} });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+}
+
+/** A ws client shaped like the parts of a socket.io one the scenarios use: emitWithAck, on, close. */
+function connectWs(port, token) {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}/${token ? `?token=${token}` : ''}`);
+  const pending = new Map();
+  const listeners = new Map();
+  let nextId = 0;
+  socket.on('message', (raw) => {
+    const { id, event, data } = JSON.parse(raw);
+    if (event) return listeners.get(event)?.(data);
+    pending.get(id)?.(data);
+    pending.delete(id);
+  });
+  const client = {
+    emitWithAck: (event, data) =>
+      new Promise((resolve) => {
+        const id = nextId++;
+        pending.set(id, resolve);
+        socket.send(JSON.stringify({ id, event, data }));
+      }),
+    on: (event, listener) => listeners.set(event, listener),
+    close: () => socket.close(),
+  };
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve(client));
+    socket.once('error', reject);
+    socket.once('close', (code) => reject(new Error(`ws closed with ${code} before it opened`)));
+  });
+}
+
+export const closeAll = (sockets) => sockets.forEach((socket) => socket.close());
+export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+export const fmt = (value) => (Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(2));
+export const spread = (values) => `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}`;
+
+/** This process's CPU time since `since` (a `process.cpuUsage()`), as a share of `elapsedMs`. */
+export const cpuShare = (since, elapsedMs) => {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000 / elapsedMs;
+};
+
+/** p50 and p99 of a list of times. */
+export const latencySummary = (times) => {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+};
+
+/** Runs `scenario()` `repeats` times; for each measured value, its median and spread. */
+export async function repeat(label, repeats, scenario) {
+  const runs = [];
+  for (let i = 0; i < repeats; i++) runs.push(await scenario());
+  const summary = {};
+  for (const key of Object.keys(runs[0])) summary[key] = { median: median(runs.map((run) => run[key])), spread: spread(runs.map((run) => run[key])) };
+  process.stderr.write(`${label}: ${Object.entries(summary).map(([k, v]) => `${k} ${fmt(v.median)}`).join(', ')}\n`);
+  return summary;
+}

@@ -1,0 +1,131 @@
+// Renders RESULTS.md from the medians and spreads of run.mjs: one section per scenario group that
+// ran, then the issue's targets, each with its measured ratio.
+import { fmt } from './harness.mjs';
+
+const m = (entry, key) => entry[key].median;
+const cell = (entry, key) => `${fmt(m(entry, key))} (${entry[key].spread})`;
+const ratio = (a, b) => a / b;
+const x = (value) => `${value.toFixed(2)}×`;
+const table = (header, rows) => [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`), ''];
+const GENERATOR_BOUND = 0.9;
+
+/** Lines naming the rows whose load generator, not the server, was the bottleneck. */
+function generatorBound(rows) {
+  const bound = Object.entries(rows).filter(([, row]) => row.generatorCpu && m(row, 'generatorCpu') >= GENERATOR_BOUND);
+  if (!bound.length) return [];
+  const names = bound.map(([name]) => `**${name}**`).join(', ');
+  return [`The load generator, not the server, is the bottleneck for ${names} (generator CPU ≥ ${GENERATOR_BOUND * 100}% of its core): their measured rate is a floor of what the server can do, so a ratio of another server to one of them is an upper bound.`, ''];
+}
+
+const sections = {
+  ack: (rows, { settings }, targets) => {
+    const [ours, nest, raw, ws] = [rows.realtime, rows.nest, rows.raw, rows.ws].map((row) => m(row, 'acksPerSecond'));
+    targets.push(['ack throughput, realtime / stock Nest', ratio(ours, nest), 1.0]);
+    targets.push(['ack throughput, realtime / raw socket.io', ratio(ours, raw), 0.8]);
+    return [
+      `## Ack round trip (${settings.ackClients} clients, one request in flight each, ${settings.ackSeconds} s)`,
+      '',
+      ...table(
+        ['server', 'acks/s', 'p50 ms', 'p99 ms', 'server CPU', 'generator CPU'],
+        Object.entries(rows).map(([name, r]) => [name, cell(r, 'acksPerSecond'), cell(r, 'p50'), cell(r, 'p99'), `${fmt(m(r, 'serverCpu') * 100)}%`, `${fmt(m(r, 'generatorCpu') * 100)}%`]),
+      ),
+      ...generatorBound(rows),
+      `Ratios: realtime (handshake JWT, rate limiting, presence) / stock Nest = **${x(ratio(ours, nest))}**; realtime / raw socket.io = **${x(ratio(ours, raw))}**; stock Nest / raw socket.io = ${x(ratio(nest, raw))}; raw socket.io / raw ws = ${x(ratio(raw, ws))}.`,
+      '',
+    ];
+  },
+  connect: (rows, { settings }, targets) => {
+    const value = ratio(m(rows['realtime + JWT'], 'connectsPerSecond'), m(rows['raw + JWT'], 'connectsPerSecond'));
+    targets.push(['JWT connect rate, realtime / raw socket.io verifying the same token', value, 0.9]);
+    return [
+      `## Connect rate (${settings.connects} connections, 50 handshakes at a time)`,
+      '',
+      ...table(['server', 'connects/s'], Object.entries(rows).map(([name, r]) => [name, cell(r, 'connectsPerSecond')])),
+      `Ratio: realtime + JWT / raw socket.io doing the same verification = **${x(value)}**.`,
+      '',
+    ];
+  },
+  memory: (rows, { settings }, targets) => {
+    const heap = (name, handlers) => m(rows[`${name}, ${handlers} handler(s)`], 'heapKB');
+    const lines = ['1', '10'].map((h) => {
+      const value = ratio(heap('realtime + JWT', h), heap('stock Nest', h));
+      targets.push([`heap per connection with ${h} handler(s), realtime / stock Nest`, value, 1.0, 'at most']);
+      return `With ${h} handler(s): realtime / stock Nest = **${x(value)}** heap; realtime / raw socket.io = ${x(ratio(heap('realtime + JWT', h), heap('raw', h)))}.`;
+    });
+    return [
+      `## Memory per idle connection (${settings.idle} connections, after GC)`,
+      '',
+      ...table(['server', 'heap KB', 'RSS KB'], Object.entries(rows).map(([name, r]) => [name, cell(r, 'heapKB'), cell(r, 'rssKB')])),
+      ...lines,
+      `From 1 to 10 handlers: realtime grows by ${fmt(heap('realtime + JWT', '10') - heap('realtime + JWT', '1'))} KB a connection, stock Nest by ${fmt(heap('stock Nest', '10') - heap('stock Nest', '1'))} KB.`,
+      '',
+    ];
+  },
+  fanout: (rows, { settings }, targets) => {
+    const ratios = settings.fanoutClients.flatMap((clients) =>
+      ['one instance', 'two instances over Redis'].map((where) => {
+        const [ours, raw] = [rows[`realtime, ${clients} clients, ${where}`], rows[`raw, ${clients} clients, ${where}`]];
+        const throughput = ratio(m(ours, 'deliveredPerSecond'), m(raw, 'deliveredPerSecond'));
+        const p99 = ratio(m(ours, 'p99'), m(raw, 'p99'));
+        targets.push([`fan-out to ${clients}, ${where}: delivered/s, realtime / raw socket.io`, throughput, 0.95]);
+        targets.push([`fan-out to ${clients}, ${where}: p99, realtime / raw socket.io`, p99, 1.1, 'at most']);
+        return `${clients} clients, ${where}: realtime / raw socket.io = **${x(throughput)}** delivered/s, **${x(p99)}** p99.`;
+      }),
+    );
+    return [
+      `## Broadcast fan-out (one message at a time, ${settings.fanoutMessages} messages; time until the last client got each)`,
+      '',
+      ...table(['server', 'delivered msgs/s', 'p50 ms', 'p99 ms', 'generator CPU'], Object.entries(rows).map(([name, r]) => [name, cell(r, 'deliveredPerSecond'), cell(r, 'p50'), cell(r, 'p99'), `${fmt(m(r, 'generatorCpu') * 100)}%`])),
+      ...generatorBound(rows),
+      ...ratios.map((line) => `- ${line}`),
+      '',
+    ];
+  },
+  sendToUser: (rows, { settings }, targets) => {
+    const throughput = ratio(m(rows.realtime, 'deliveredPerSecond'), m(rows.raw, 'deliveredPerSecond'));
+    const p99 = ratio(m(rows.realtime, 'p99'), m(rows.raw, 'p99'));
+    targets.push(['sendToUser delivered/s, realtime / raw socket.io', throughput, 0.95]);
+    targets.push(['sendToUser p99, realtime / raw socket.io', p99, 1.1, 'at most']);
+    return [
+      `## sendToUser across two instances (${settings.users} users, one socket each, half on each instance; ${settings.userRounds} rounds of one message to every user, sent from one instance)`,
+      '',
+      'raw is `io.to(\'user:<id>\').emit()` on the socket.io Redis adapter; realtime is `WebsocketBroadcastService.sendToUser()`. Times are until the last user got the round.',
+      '',
+      ...table(['server', 'delivered msgs/s', 'p50 ms', 'p99 ms', 'generator CPU'], Object.entries(rows).map(([name, r]) => [name, cell(r, 'deliveredPerSecond'), cell(r, 'p50'), cell(r, 'p99'), `${fmt(m(r, 'generatorCpu') * 100)}%`])),
+      ...generatorBound(rows),
+      `Ratio: realtime / raw socket.io = **${x(throughput)}** delivered/s, **${x(p99)}** p99.`,
+      '',
+    ];
+  },
+  presence: (rows, { settings }) => [
+    `## Presence and membership look-ups (${settings.presenceConnections} connections over two instances, ${settings.lookups} sequential calls each)`,
+    '',
+    `realtime: \`PresenceService.isOnline()\` (one Redis command) and \`RoomService.members()\` of a ${settings.roomSize}-socket room (socket.io's \`fetchSockets\` across instances); raw: what a hand-written app does without a presence store, \`fetchSockets()\` of the user's room and of the room.`,
+    '',
+    ...table(
+      ['server', 'isOnline p50 ms', 'isOnline p99 ms', 'members p50 ms', 'members p99 ms'],
+      Object.entries(rows).map(([name, r]) => [name, cell(r, 'isOnlineP50'), cell(r, 'isOnlineP99'), cell(r, 'membersP50'), cell(r, 'membersP99')]),
+    ),
+    `Ratios, realtime / raw: isOnline p50 **${x(ratio(m(rows.realtime, 'isOnlineP50'), m(rows.raw, 'isOnlineP50')))}**, members p50 **${x(ratio(m(rows.realtime, 'membersP50'), m(rows.raw, 'membersP50')))}**.`,
+    '',
+  ],
+};
+
+/** The whole report: header, the sections of the groups that ran, then the targets. */
+export function renderReport(results, { command, settings }) {
+  const targets = [];
+  const body = Object.entries(sections).flatMap(([group, render]) => (results[group] ? render(results[group], { settings }, targets) : []));
+  return [
+    '# Benchmark results',
+    '',
+    `Command: \`${command}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores: each server process (and Redis) pinned to core 0, the load generator to core 1. Medians of ${settings.repeats} runs, with the spread (min–max) in parentheses. What the scenarios do and what the numbers mean: [README.md](README.md).`,
+    '',
+    '## Targets',
+    '',
+    ...table(
+      ['target', 'goal', 'measured', 'met'],
+      targets.map(([what, value, goal, direction = 'at least']) => [what, `${direction === 'at most' ? '≤' : '≥'} ${goal.toFixed(2)}×`, x(value), (direction === 'at most' ? value <= goal : value >= goal) ? 'yes' : '**no**']),
+    ),
+    ...body,
+  ].join('\n');
+}

@@ -1,0 +1,137 @@
+// One function per measured scenario; each boots its servers, measures once and stops them.
+// `env` picks the server variant (see server.mjs), `settings` the sizes (see run.mjs).
+import { closeAll, connectMany, cpuShare, latencySummary, startServer } from './harness.mjs';
+
+const isWs = (env) => env.BENCH_SERVER === 'ws';
+const clientOptions = (env) => ({ auth: env.AUTH === 'jwt', ws: isWs(env) });
+const settle = () => new Promise((resolve) => setTimeout(resolve, 1000));
+
+/** Scenario 1: each client keeps one `echo` with ack in flight for `ackSeconds`. */
+export async function ackRoundTrip(env, settings) {
+  const server = await startServer({ ...env, HANDLERS: '1' });
+  const { sockets } = await connectMany(server.port, settings.ackClients, clientOptions(env));
+  const latencies = [];
+  const until = performance.now() + settings.ackSeconds * 1000;
+  const cpuBefore = process.cpuUsage();
+  await server.measure();
+  const started = performance.now();
+  await Promise.all(
+    sockets.map(async (socket) => {
+      while (performance.now() < until) {
+        const sent = performance.now();
+        await socket.emitWithAck('echo', { n: 1, text: 'hello' });
+        latencies.push(performance.now() - sent);
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - started;
+  const { cpuMs: serverCpuMs } = await server.measure();
+  const generatorCpu = cpuShare(cpuBefore, elapsedMs);
+  closeAll(sockets);
+  await server.stop();
+  return { acksPerSecond: latencies.length / (elapsedMs / 1000), ...latencySummary(latencies), serverCpu: serverCpuMs / elapsedMs, generatorCpu };
+}
+
+/** Scenario 4: connections per second, with or without a handshake JWT. */
+export async function connectRate(env, settings) {
+  const server = await startServer({ ...env, HANDLERS: '1' });
+  const { sockets, perSecond } = await connectMany(server.port, settings.connects, clientOptions(env));
+  closeAll(sockets);
+  await server.stop();
+  return { connectsPerSecond: perSecond };
+}
+
+/** Scenario 5: heap and RSS per idle connection, after GC. */
+export async function memoryPerConnection(env, settings) {
+  const server = await startServer(env);
+  const before = (await server.measure()).memory;
+  const { sockets } = await connectMany(server.port, settings.idle, clientOptions(env));
+  const after = (await server.measure()).memory;
+  closeAll(sockets);
+  await server.stop();
+  return { heapKB: (after.heapUsed - before.heapUsed) / settings.idle / 1024, rssKB: (after.rss - before.rss) / settings.idle / 1024 };
+}
+
+/**
+ * Scenario 2: the server emits to every client, one message at a time; with two instances the
+ * clients are on one and the emit on the other, over Redis. Times until the last client got each.
+ */
+export async function fanOut(env, settings, { clients, instances, redisUrl }) {
+  const servers = await startInstances(env, instances, redisUrl);
+  const [emitter, receiver] = [servers[0], servers[servers.length - 1]];
+  const { sockets } = await connectMany(receiver.port, clients, clientOptions(env));
+  // Let connect-time work (presence writes) finish, so this measures steady-state fan-out.
+  await settle();
+  const result = await deliverRounds(sockets, 'fanout', settings.fanoutMessages, (seq) => emitter.send({ type: 'fanout', seq }));
+  closeAll(sockets);
+  await Promise.all(servers.map((server) => server.stop()));
+  return result;
+}
+
+/**
+ * Scenario 3: `sendToUser` to each of `users` users, one message each per round; half of the users
+ * are on the emitting instance, half on the other one over Redis.
+ */
+export async function sendToUsers(env, settings, { redisUrl }) {
+  const users = settings.users;
+  const [emitter, other] = await startInstances(env, 2, redisUrl);
+  const local = await connectMany(emitter.port, users / 2, { auth: true });
+  const remote = await connectMany(other.port, users / 2, { auth: true, firstUser: users / 2 });
+  const sockets = [...local.sockets, ...remote.sockets];
+  await settle();
+  const result = await deliverRounds(sockets, 'dm', settings.userRounds, (seq) => emitter.send({ type: 'sendToUsers', users, seq }));
+  closeAll(sockets);
+  await Promise.all([emitter, other].map((server) => server.stop()));
+  return result;
+}
+
+/**
+ * Scenario 6: with `presenceConnections` users split over two instances and `roomSize` of them in
+ * one room, the latency of an online check and of the room's cluster-wide member list.
+ */
+export async function presenceLookups(env, settings, { redisUrl }) {
+  const connections = settings.presenceConnections;
+  const servers = await startInstances({ ...env, AUTH: 'jwt', ROOM_SIZE: String(settings.roomSize) }, 2, redisUrl);
+  const halves = await Promise.all(servers.map((server, i) => connectMany(server.port, connections / 2, { auth: true, firstUser: (i * connections) / 2 })));
+  await settle();
+  const reply = await servers[0].request({ type: 'presence', users: connections, count: settings.lookups });
+  if (reply.found !== settings.roomSize) throw new Error(`members() found ${reply.found} of the room's ${settings.roomSize} sockets`);
+  halves.forEach(({ sockets }) => closeAll(sockets));
+  await Promise.all(servers.map((server) => server.stop()));
+  const isOnline = latencySummary(reply.isOnline);
+  const members = latencySummary(reply.members);
+  return { isOnlineP50: isOnline.p50, isOnlineP99: isOnline.p99, membersP50: members.p50, membersP99: members.p99 };
+}
+
+/** `instances` servers of the variant, sharing the Redis (and a fresh key prefix) when more than one. */
+async function startInstances(env, instances, redisUrl) {
+  const scaleOut = instances > 1 ? { REDIS_URL: redisUrl, KEY_PREFIX: `bench-${Math.random().toString(36).slice(2)}` } : {};
+  const servers = [];
+  for (let i = 0; i < instances; i++) servers.push(await startServer({ ...env, HANDLERS: '1', ...scaleOut }));
+  return servers;
+}
+
+/**
+ * Calls `send(seq)` for a warm-up round and `rounds` measured ones, each once every socket got one
+ * `event` of the previous round; delivered messages per second and the time until the last arrival.
+ */
+async function deliverRounds(sockets, event, rounds, send) {
+  let waiting = 0;
+  let arrived = () => undefined;
+  for (const socket of sockets) socket.on(event, () => --waiting === 0 && arrived());
+  const round = async (seq) => {
+    waiting = sockets.length;
+    const sentAt = performance.now();
+    const all = new Promise((resolve) => (arrived = resolve));
+    send(seq);
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`${event} round ${seq} incomplete: ${waiting} of ${sockets.length} missing`)), 10_000).unref());
+    await Promise.race([all, timeout]);
+    return performance.now() - sentAt;
+  };
+  await round(-1); // warm-up, and proof the subscriptions are live
+  const cpuBefore = process.cpuUsage();
+  const times = [];
+  for (let seq = 0; seq < rounds; seq++) times.push(await round(seq));
+  const total = times.reduce((sum, time) => sum + time, 0);
+  return { deliveredPerSecond: (sockets.length * times.length) / (total / 1000), ...latencySummary(times), generatorCpu: cpuShare(cpuBefore, total) };
+}
