@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import type { Observable, Subscription } from 'rxjs';
+import { isObservable, type Observable, type Subscription } from 'rxjs';
 import type { Socket } from 'socket.io';
 
 type Ack = (response: unknown) => void;
@@ -57,16 +57,25 @@ function listenerFor(event: string): (this: Socket, ...payload: unknown[]) => vo
 function handle(socket: Socket, handler: MessageMappingProperties, binding: Binding, payload: unknown[]): void {
   // as rxjs fromEvent hands them to Nest's binding: one argument as is, several as an array
   const { data, ack } = binding.mapPayload(payload.length > 1 ? payload : payload[0]);
-  let result$: Observable<unknown>;
+  const replyTo = handler.isAckHandledManually ? undefined : ack;
+  let result: unknown;
   try {
-    result$ = binding.transform(handler.callback(data, ack));
+    result = handler.callback(data, ack);
   } catch (error) {
     binding.logger.error(error);
     return;
   }
+  // Nest's transform awaits the result and wraps it in an Observable; a plain value (what most
+  // handlers return) is answered without that rxjs chain, an Observable goes through the transform.
+  void Promise.resolve(result)
+    .then((value) => (isObservable(value) ? stream(socket, binding.transform(value), replyTo, binding.logger) : respond(socket, value, replyTo)))
+    .catch((error: unknown) => binding.logger.error(error));
+}
+
+function stream(socket: Socket, result$: Observable<unknown>, replyTo: Ack | undefined, logger: Logger): void {
   const subscription = result$.subscribe({
-    next: (response) => respond(socket, response, handler.isAckHandledManually ? undefined : ack),
-    error: (error: unknown) => binding.logger.error(error),
+    next: (response) => respond(socket, response, replyTo),
+    error: (error: unknown) => logger.error(error),
   });
   if (!subscription.closed) keepUntilDisconnect(socket, subscription);
 }

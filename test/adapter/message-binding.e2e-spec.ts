@@ -58,6 +58,18 @@ class BindingGateway {
     return { kind: data === undefined ? 'undefined' : Array.isArray(data) ? 'array' : typeof data, data: data ?? null };
   }
 
+  @SubscribeMessage('async')
+  async asyncValue(@MessageBody() data: number) {
+    await new Promise((resolve) => setImmediate(resolve));
+    return { doubled: data * 2 };
+  }
+
+  @SubscribeMessage('async-observable')
+  async asyncObservable() {
+    await new Promise((resolve) => setImmediate(resolve));
+    return of('one', 'two').pipe(map((word) => ({ event: 'word', data: word })));
+  }
+
   @SubscribeMessage('nothing')
   nothing() {
     return undefined;
@@ -106,6 +118,18 @@ describe.each([
 
     await expect(finalized).resolves.toEqual([]);
   }, 5000);
+
+  it('acks the value of an async handler', async () => {
+    expect(await client.emitWithAck('async', 21)).toEqual({ doubled: 42 });
+  });
+
+  it('sends every value of an Observable that an async handler resolves with', async () => {
+    const words = collect(client, 'word');
+    const second = new Promise<void>((resolve) => client.on('word', (word: string) => word === 'two' && resolve()));
+    client.emit('async-observable');
+    await second;
+    expect(words).toEqual(['one', 'two']);
+  });
 
   it('leaves the ack to a handler that acks by hand with @Ack()', async () => {
     expect(await client.emitWithAck('manual', 7)).toEqual({ acked: 7 });
