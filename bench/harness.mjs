@@ -10,13 +10,15 @@ import { WebSocket } from 'ws';
 
 export const SECRET = 'bench-secret';
 const serverScript = fileURLToPath(new URL('./server.mjs', import.meta.url));
+// BENCH_CPU_PROF=<dir>: each server process writes a V8 CPU profile there when it stops.
+const cpuProfile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
 
 /** Starts a server variant (see server.mjs) on core 0; `request` sends an IPC message and resolves with its reply. */
 export async function startServer(env) {
   const child = fork(serverScript, [], {
     env: { ...process.env, ...env, SECRET },
     execPath: 'taskset',
-    execArgv: ['-c', '0', process.execPath, '--expose-gc'],
+    execArgv: ['-c', '0', process.execPath, '--expose-gc', ...cpuProfile],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const [ready] = await once(child, 'message');
@@ -132,10 +134,11 @@ export const latencySummary = (times) => {
 
 /** Runs `scenario()` `repeats` times; for each measured value, its median and spread. */
 export async function repeat(label, repeats, scenario) {
+  const started = performance.now();
   const runs = [];
   for (let i = 0; i < repeats; i++) runs.push(await scenario());
   const summary = {};
   for (const key of Object.keys(runs[0])) summary[key] = { median: median(runs.map((run) => run[key])), spread: spread(runs.map((run) => run[key])) };
-  process.stderr.write(`${label}: ${Object.entries(summary).map(([k, v]) => `${k} ${fmt(v.median)}`).join(', ')}\n`);
+  process.stderr.write(`${label}: ${Object.entries(summary).map(([k, v]) => `${k} ${fmt(v.median)}`).join(', ')} (${fmt((performance.now() - started) / 1000)} s)\n`);
   return summary;
 }

@@ -4,7 +4,8 @@ import { closeAll, connectMany, cpuShare, latencySummary, startServer } from './
 
 const isWs = (env) => env.BENCH_SERVER === 'ws';
 const clientOptions = (env) => ({ auth: env.AUTH === 'jwt', ws: isWs(env) });
-const settle = () => new Promise((resolve) => setTimeout(resolve, 1000));
+// Lets connect-time work (presence writes) finish, so that what follows measures the steady state.
+const settle = ({ settleMs }) => new Promise((resolve) => setTimeout(resolve, settleMs));
 
 /** Scenario 1: each client keeps one `echo` with ack in flight for `ackSeconds`. */
 export async function ackRoundTrip(env, settings) {
@@ -60,8 +61,7 @@ export async function fanOut(env, settings, { clients, instances, redisUrl }) {
   const servers = await startInstances(env, instances, redisUrl);
   const [emitter, receiver] = [servers[0], servers[servers.length - 1]];
   const { sockets } = await connectMany(receiver.port, clients, clientOptions(env));
-  // Let connect-time work (presence writes) finish, so this measures steady-state fan-out.
-  await settle();
+  await settle(settings);
   const result = await deliverRounds(sockets, 'fanout', settings.fanoutMessages, (seq) => emitter.send({ type: 'fanout', seq }));
   closeAll(sockets);
   await Promise.all(servers.map((server) => server.stop()));
@@ -78,7 +78,7 @@ export async function sendToUsers(env, settings, { redisUrl }) {
   const local = await connectMany(emitter.port, users / 2, { auth: true });
   const remote = await connectMany(other.port, users / 2, { auth: true, firstUser: users / 2 });
   const sockets = [...local.sockets, ...remote.sockets];
-  await settle();
+  await settle(settings);
   const result = await deliverRounds(sockets, 'dm', settings.userRounds, (seq) => emitter.send({ type: 'sendToUsers', users, seq }));
   closeAll(sockets);
   await Promise.all([emitter, other].map((server) => server.stop()));
@@ -93,7 +93,7 @@ export async function presenceLookups(env, settings, { redisUrl }) {
   const connections = settings.presenceConnections;
   const servers = await startInstances({ ...env, AUTH: 'jwt', ROOM_SIZE: String(settings.roomSize) }, 2, redisUrl);
   const halves = await Promise.all(servers.map((server, i) => connectMany(server.port, connections / 2, { auth: true, firstUser: (i * connections) / 2 })));
-  await settle();
+  await settle(settings);
   const reply = await servers[0].request({ type: 'presence', users: connections, count: settings.lookups });
   if (reply.found !== settings.roomSize) throw new Error(`members() found ${reply.found} of the room's ${settings.roomSize} sockets`);
   halves.forEach(({ sockets }) => closeAll(sockets));
