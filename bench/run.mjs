@@ -11,7 +11,7 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const settings = quick
   ? { repeats: 3, settleMs: 300, ackSeconds: 1.5, ackClients: 50, connects: 300, idle: 1000, fanoutClients: [1000], fanoutMessages: 20, users: 500, userRounds: 10, presenceConnections: 1000, roomSize: 100, lookups: 100 }
-  : { repeats: 5, settleMs: 1000, ackSeconds: 8, ackClients: 50, connects: 2000, idle: 5000, fanoutClients: [1000, 5000], fanoutMessages: 50, users: 2000, userRounds: 30, presenceConnections: 5000, roomSize: 100, lookups: 300 };
+  : { repeats: 5, settleMs: 1000, ackSeconds: 8, ackClients: 50, connects: 3000, idle: 5000, fanoutClients: [1000, 5000], fanoutMessages: 50, users: 2000, userRounds: 30, presenceConnections: 5000, roomSize: 100, lookups: 300 };
 
 const ws = { BENCH_SERVER: 'ws' };
 const raw = { BENCH_SERVER: 'raw' };

@@ -36,7 +36,10 @@ export async function ackRoundTrip(env, settings) {
 /** Scenario 4: connections per second, with or without a handshake JWT. */
 export async function connectRate(env, settings) {
   const server = await startServer({ ...env, HANDLERS: '1' });
-  const { sockets, perSecond } = await connectMany(server.port, settings.connects, clientOptions(env));
+  // A tenth as many first, left open, so that the measured ones find the server's code compiled.
+  const warmUp = await connectMany(server.port, settings.connects / 10, clientOptions(env));
+  const { sockets, perSecond } = await connectMany(server.port, settings.connects, { ...clientOptions(env), firstUser: settings.connects / 10 });
+  closeAll(warmUp.sockets);
   closeAll(sockets);
   await server.stop();
   return { connectsPerSecond: perSecond };
@@ -62,10 +65,13 @@ export async function fanOut(env, settings, { clients, instances, redisUrl }) {
   const [emitter, receiver] = [servers[0], servers[servers.length - 1]];
   const { sockets } = await connectMany(receiver.port, clients, clientOptions(env));
   await settle(settings);
+  await receiver.measure();
   const result = await deliverRounds(sockets, 'fanout', settings.fanoutMessages, (seq) => emitter.send({ type: 'fanout', seq }));
+  const { cpuMs } = await receiver.measure();
   closeAll(sockets);
   await Promise.all(servers.map((server) => server.stop()));
-  return result;
+  // one warm-up round more than the measured ones
+  return { ...result, receiverCpuMsPerMessage: cpuMs / (settings.fanoutMessages + 1) };
 }
 
 /**
