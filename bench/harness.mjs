@@ -160,13 +160,25 @@ export const latencySummary = (times) => {
   return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
 };
 
-/** Runs `scenario()` `repeats` times; for each measured value, its median and spread. */
-export async function repeat(label, repeats, scenario) {
-  const started = performance.now();
-  const runs = [];
-  for (let i = 0; i < repeats; i++) runs.push(await scenario());
+/**
+ * Runs each of `scenarios` (label => thunk) once per round, for `repeats` rounds, so that the
+ * machine's drift falls on all of them alike; per label and measured value, the median and spread.
+ */
+export async function interleaved(repeats, scenarios) {
+  const runs = new Map(Object.keys(scenarios).map((label) => [label, { list: [], seconds: 0 }]));
+  for (let i = 0; i < repeats; i++) {
+    for (const [label, scenario] of Object.entries(scenarios)) {
+      const started = performance.now();
+      runs.get(label).list.push(await scenario());
+      runs.get(label).seconds += (performance.now() - started) / 1000;
+    }
+  }
+  return Object.fromEntries([...runs].map(([label, { list, seconds }]) => [label, summarize(label, list, seconds)]));
+}
+
+function summarize(label, runs, seconds) {
   const summary = {};
   for (const key of Object.keys(runs[0])) summary[key] = { median: median(runs.map((run) => run[key])), spread: spread(runs.map((run) => run[key])) };
-  process.stderr.write(`${label}: ${Object.entries(summary).map(([k, v]) => `${k} ${fmt(v.median)}`).join(', ')} (${fmt((performance.now() - started) / 1000)} s)\n`);
+  process.stderr.write(`${label}: ${Object.entries(summary).map(([k, v]) => `${k} ${fmt(v.median)}`).join(', ')} (${fmt(seconds)} s)\n`);
   return summary;
 }

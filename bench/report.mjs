@@ -121,7 +121,7 @@ export function renderReport(results, { command, settings }) {
   return [
     '# Benchmark results',
     '',
-    `Command: \`${command}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores: each server process (and Redis) pinned to core 0, the load generator to core 1. Medians of ${settings.repeats} runs, with the spread (min–max) in parentheses. What the scenarios do and what the numbers mean: [README.md](README.md).`,
+    `Command: \`${command}\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 2 cores: each server process (and Redis) pinned to core 0, the load generator to core 1. Medians of ${settings.repeats} runs, the contenders of a table taking turns run by run, with the spread (min–max) in parentheses. What the scenarios do and what the numbers mean: [README.md](README.md).`,
     '',
     '## Targets',
     '',

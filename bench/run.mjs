@@ -3,7 +3,7 @@
 // writes RESULTS.quick.md); `--only=ack,memory` runs some scenario groups and only prints them.
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { repeat, startRedis } from './harness.mjs';
+import { interleaved, startRedis } from './harness.mjs';
 import { renderReport } from './report.mjs';
 import { ackRoundTrip, connectRate, fanOut, memoryPerConnection, presenceLookups, sendToUsers } from './scenarios.mjs';
 
@@ -17,56 +17,37 @@ const ws = { BENCH_SERVER: 'ws' };
 const raw = { BENCH_SERVER: 'raw' };
 const nest = { BENCH_SERVER: 'nest' };
 const realtime = { BENCH_SERVER: 'realtime', AUTH: 'jwt' }; // as users run it: auth, rate limiting, presence
-const measure = (label, scenario, env, extra) => repeat(label, settings.repeats, () => scenario(env, settings, extra));
+
+/** Each contender (label => server variant) measured with `scenario`, interleaved run by run. */
+const compare = (scenario, contenders, extra) =>
+  interleaved(settings.repeats, Object.fromEntries(Object.entries(contenders).map(([label, env]) => [label, () => scenario(env, settings, extra)])));
 const where = (instances) => (instances === 1 ? 'one instance' : 'two instances over Redis');
 
 /** Each group fills one section of the report, keyed by row label. */
 const groups = {
   async fanout(redisUrl) {
     const rows = {};
+    // raw verifies the same handshake JWT, so both have the same rooms per socket.
+    const rawJwt = { ...raw, AUTH: 'jwt' };
     for (const clients of settings.fanoutClients) {
       for (const instances of [1, 2]) {
-        // raw verifies the same handshake JWT, so both have the same rooms per socket.
-        const rawJwt = { ...raw, AUTH: 'jwt' };
         const contenders = instances === 1 ? { ws, raw: rawJwt, realtime } : { raw: rawJwt, realtime };
-        for (const [name, env] of Object.entries(contenders)) {
-          const label = `${name}, ${clients} clients, ${where(instances)}`;
-          rows[label] = await measure(`fanout ${label}`, fanOut, env, { clients, instances, redisUrl });
-        }
+        const labelled = Object.fromEntries(Object.entries(contenders).map(([name, env]) => [`${name}, ${clients} clients, ${where(instances)}`, env]));
+        Object.assign(rows, await compare(fanOut, labelled, { clients, instances, redisUrl }));
       }
     }
     return rows;
   },
-  async sendToUser(redisUrl) {
-    return {
-      raw: await measure('sendToUser raw', sendToUsers, { ...raw, AUTH: 'jwt' }, { redisUrl }),
-      realtime: await measure('sendToUser realtime', sendToUsers, realtime, { redisUrl }),
-    };
-  },
-  async presence(redisUrl) {
-    return {
-      raw: await measure('presence raw (fetchSockets)', presenceLookups, raw, { redisUrl }),
-      realtime: await measure('presence realtime', presenceLookups, realtime, { redisUrl }),
-    };
-  },
-  async ack() {
-    const rows = {};
-    for (const [name, env] of Object.entries({ ws, raw, nest, realtime })) rows[name] = await measure(`ack ${name}`, ackRoundTrip, env);
-    return rows;
-  },
-  async connect() {
-    const rows = {};
-    const contenders = { 'ws, no auth': ws, 'ws + JWT': { ...ws, AUTH: 'jwt' }, 'raw, no auth': raw, 'raw + JWT': { ...raw, AUTH: 'jwt' }, 'realtime + JWT': realtime };
-    for (const [name, env] of Object.entries(contenders)) rows[name] = await measure(`connect ${name}`, connectRate, env);
-    return rows;
-  },
+  sendToUser: (redisUrl) => compare(sendToUsers, { raw: { ...raw, AUTH: 'jwt' }, realtime }, { redisUrl }),
+  presence: (redisUrl) => compare(presenceLookups, { raw, realtime }, { redisUrl }),
+  ack: () => compare(ackRoundTrip, { ws, raw, nest, realtime }),
+  connect: () => compare(connectRate, { 'ws, no auth': ws, 'ws + JWT': { ...ws, AUTH: 'jwt' }, 'raw, no auth': raw, 'raw + JWT': { ...raw, AUTH: 'jwt' }, 'realtime + JWT': realtime }),
   async memory() {
     const rows = {};
-    for (const handlers of ['1', '10']) {
+    for (const HANDLERS of ['1', '10']) {
       const contenders = { ws, raw, 'stock Nest': nest, 'realtime + JWT': realtime };
-      for (const [name, env] of Object.entries(contenders)) {
-        rows[`${name}, ${handlers} handler(s)`] = await measure(`memory ${name} ${handlers}`, memoryPerConnection, { ...env, HANDLERS: handlers });
-      }
+      const labelled = Object.fromEntries(Object.entries(contenders).map(([name, env]) => [`${name}, ${HANDLERS} handler(s)`, { ...env, HANDLERS }]));
+      Object.assign(rows, await compare(memoryPerConnection, labelled));
     }
     return rows;
   },
