@@ -127,7 +127,8 @@ export function renderReport(results, { command, settings }) {
     '',
     ...table(
       ['target', 'goal', 'measured', 'met'],
-      targets.map(([what, value, goal, direction = 'at least']) => [what, `${direction === 'at most' ? '≤' : '≥'} ${goal.toFixed(2)}×`, x(value), (direction === 'at most' ? value <= goal : value >= goal) ? 'yes' : '**no**']),
+      // three decimals, so that a ratio just short of its goal does not read as meeting it
+      targets.map(([what, value, goal, direction = 'at least']) => [what, `${direction === 'at most' ? '≤' : '≥'} ${goal.toFixed(2)}×`, `${value.toFixed(3)}×`, (direction === 'at most' ? value <= goal : value >= goal) ? 'yes' : '**no**']),
     ),
     ...body,
   ].join('\n');

@@ -22,8 +22,8 @@ if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[4])
 return removed`;
 
-// KEYS: the scope's users, then the sockets key of each entry. ARGV: now, ttlMs, then socket and
-// userId of each entry, in the order of KEYS.
+// KEYS: the scope's users, then the sockets key of each entry, all of one scope (so one hash slot on a
+// Redis Cluster). ARGV: now, ttlMs, then socket and userId of each entry, in the order of KEYS.
 const REFRESH = `
 local expires = tonumber(ARGV[1]) + tonumber(ARGV[2])
 for i = 2, #KEYS do
