@@ -31,7 +31,7 @@ const groups = {
     const rawJwt = { ...raw, AUTH: 'jwt' };
     for (const clients of settings.fanoutClients) {
       for (const instances of [1, 2]) {
-        const contenders = instances === 1 ? { ws, raw: rawJwt, realtime } : { raw: rawJwt, realtime };
+        const contenders = instances === 1 ? { ws, raw: rawJwt, 'stock Nest': nest, realtime } : { raw: rawJwt, realtime };
         const labelled = Object.fromEntries(Object.entries(contenders).map(([name, env]) => [`${name}, ${clients} clients, ${where(instances)}`, env]));
         Object.assign(rows, await compare(fanOut, labelled, { clients, instances, redisUrl }));
       }
