@@ -80,14 +80,12 @@ export async function fanOut(env, settings, { clients, instances, redisUrl }) {
  */
 export async function sendToUsers(env, settings, { redisUrl }) {
   const users = settings.users;
-  const [emitter, other] = await startInstances(env, 2, redisUrl);
-  const local = await connectMany(emitter.port, users / 2, { auth: true });
-  const remote = await connectMany(other.port, users / 2, { auth: true, firstUser: users / 2 });
-  const sockets = [...local.sockets, ...remote.sockets];
+  const servers = await startInstances(env, 2, redisUrl);
+  const sockets = await connectHalves(servers, users);
   await settle(settings);
-  const result = await deliverRounds(sockets, 'dm', settings.userRounds, (seq) => emitter.send({ type: 'sendToUsers', users, seq }));
+  const result = await deliverRounds(sockets, 'dm', settings.userRounds, (seq) => servers[0].send({ type: 'sendToUsers', users, seq }));
   closeAll(sockets);
-  await Promise.all([emitter, other].map((server) => server.stop()));
+  await Promise.all(servers.map((server) => server.stop()));
   return result;
 }
 
@@ -98,15 +96,21 @@ export async function sendToUsers(env, settings, { redisUrl }) {
 export async function presenceLookups(env, settings, { redisUrl }) {
   const connections = settings.presenceConnections;
   const servers = await startInstances({ ...env, AUTH: 'jwt', ROOM_SIZE: String(settings.roomSize) }, 2, redisUrl);
-  const halves = await Promise.all(servers.map((server, i) => connectMany(server.port, connections / 2, { auth: true, firstUser: (i * connections) / 2 })));
+  const sockets = await connectHalves(servers, connections);
   await settle(settings);
   const reply = await servers[0].request({ type: 'presence', users: connections, count: settings.lookups });
   if (reply.found !== settings.roomSize) throw new Error(`members() found ${reply.found} of the room's ${settings.roomSize} sockets`);
-  halves.forEach(({ sockets }) => closeAll(sockets));
+  closeAll(sockets);
   await Promise.all(servers.map((server) => server.stop()));
   const isOnline = latencySummary(reply.isOnline);
   const members = latencySummary(reply.members);
   return { isOnlineP50: isOnline.p50, isOnlineP99: isOnline.p99, membersP50: members.p50, membersP99: members.p99 };
+}
+
+/** `users` authenticated clients, user0.. on the first of two servers and the rest on the second. */
+async function connectHalves([first, second], users) {
+  const halves = await Promise.all([first, second].map((server, i) => connectMany(server.port, users / 2, { auth: true, firstUser: (i * users) / 2 })));
+  return halves.flatMap(({ sockets }) => sockets);
 }
 
 /** `instances` servers of the variant, sharing the Redis (and a fresh key prefix) when more than one. */
