@@ -165,4 +165,16 @@ describe('rooms on one instance without Redis', () => {
     await app.get(WebsocketBroadcastService).sendToRoom(['a', 'b'], 'news', 'once');
     expect(await received).toBe('once');
   });
+
+  it('hands the message to socket.io within the call, so it keeps its order with direct emits', async () => {
+    const app = await bed.app({ options: { auth: { secret } }, providers: [RoomsGateway] });
+    const dave = await bed.client(app, { token: signTestToken({ sub: 'dave' }, secret) });
+    const steps = collect(dave, 'step');
+    const second = new Promise((resolve) => dave.on('step', (step: number) => step === 2 && resolve(step)));
+
+    dave.emit('two steps');
+    await second;
+
+    expect(steps).toEqual([1, 2]);
+  });
 });

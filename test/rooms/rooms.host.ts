@@ -14,6 +14,13 @@ export class RoomsGateway {
     await this.broadcast.sendToRoom(body.room, 'said', body.text, { except: client.id });
     return 'ok';
   }
+
+  /** One message through the service, not awaited, then one straight to the socket. */
+  @SubscribeMessage('two steps')
+  twoSteps(@ConnectedSocket() client: Socket): void {
+    void this.broadcast.sendToRoom(client.id, 'step', 1);
+    client.emit('step', 2);
+  }
 }
 
 /** The HTTP side of an app: sends a notification to a user wherever they are connected. */
