@@ -23,7 +23,7 @@ const sections = {
     targets.push(['ack throughput, realtime / stock Nest', ratio(ours, nest), 1.0]);
     targets.push(['ack throughput, realtime / raw socket.io', ratio(ours, raw), 0.8]);
     return [
-      `## Ack round trip (${settings.ackClients} clients, one request in flight each, ${settings.ackSeconds} s)`,
+      `## Ack round trip (${settings.ackClients} clients, one request in flight each, ${settings.ackSeconds} s after ${settings.ackWarmUpSeconds} s of warm-up)`,
       '',
       ...table(
         ['server', 'acks/s', 'p50 ms', 'p99 ms', 'server CPU', 'generator CPU'],
@@ -62,7 +62,7 @@ const sections = {
     ];
   },
   fanout: (rows, { settings }, targets) => {
-    const ratios = settings.fanoutClients.flatMap((clients) =>
+    const ratios = settings.fanout.flatMap(({ clients }) =>
       ['one instance', 'two instances over Redis'].map((where) => {
         const [ours, raw] = [rows[`realtime, ${clients} clients, ${where}`], rows[`raw, ${clients} clients, ${where}`]];
         const throughput = ratio(m(ours, 'deliveredPerSecond'), m(raw, 'deliveredPerSecond'));
@@ -73,7 +73,7 @@ const sections = {
       }),
     );
     return [
-      `## Broadcast fan-out (one message at a time, ${settings.fanoutMessages} messages; time until the last client got each)`,
+      `## Broadcast fan-out (one message at a time, ${settings.fanout.map(({ clients, messages }) => `${messages} messages to ${clients}`).join(', ')}; time until the last client got each)`,
       '',
       ...table(
         ['server', 'delivered msgs/s', 'p50 ms', 'p99 ms', 'receiving server CPU ms per message', 'generator CPU'],

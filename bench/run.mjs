@@ -10,8 +10,8 @@ import { ackRoundTrip, connectRate, fanOut, memoryPerConnection, presenceLookups
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const settings = quick
-  ? { repeats: 3, settleMs: 300, ackSeconds: 1.5, ackClients: 50, connects: 300, idle: 1000, fanoutClients: [1000], fanoutMessages: 20, users: 500, userRounds: 10, presenceConnections: 1000, roomSize: 100, lookups: 100 }
-  : { repeats: 5, settleMs: 1000, ackSeconds: 8, ackClients: 50, connects: 3000, idle: 5000, fanoutClients: [1000, 5000], fanoutMessages: 50, users: 2000, userRounds: 30, presenceConnections: 5000, roomSize: 100, lookups: 300 };
+  ? { repeats: 3, settleMs: 300, ackSeconds: 1.5, ackWarmUpSeconds: 0.5, ackClients: 50, connects: 300, idle: 1000, fanout: [{ clients: 1000, messages: 30 }], users: 500, userRounds: 10, presenceConnections: 1000, roomSize: 100, lookups: 100 }
+  : { repeats: 5, settleMs: 1000, ackSeconds: 8, ackWarmUpSeconds: 2, ackClients: 50, connects: 3000, idle: 5000, fanout: [{ clients: 1000, messages: 200 }, { clients: 5000, messages: 120 }], users: 2000, userRounds: 120, presenceConnections: 5000, roomSize: 100, lookups: 300 };
 
 const ws = { BENCH_SERVER: 'ws' };
 const raw = { BENCH_SERVER: 'raw' };
@@ -29,11 +29,11 @@ const groups = {
     const rows = {};
     // raw verifies the same handshake JWT, so both have the same rooms per socket.
     const rawJwt = { ...raw, AUTH: 'jwt' };
-    for (const clients of settings.fanoutClients) {
+    for (const { clients, messages } of settings.fanout) {
       for (const instances of [1, 2]) {
         const contenders = instances === 1 ? { ws, raw: rawJwt, 'stock Nest': nest, realtime } : { raw: rawJwt, realtime };
         const labelled = Object.fromEntries(Object.entries(contenders).map(([name, env]) => [`${name}, ${clients} clients, ${where(instances)}`, env]));
-        Object.assign(rows, await compare(fanOut, labelled, { clients, instances, redisUrl }));
+        Object.assign(rows, await compare(fanOut, labelled, { clients, messages, instances, redisUrl }));
       }
     }
     return rows;

@@ -10,6 +10,8 @@
 import 'reflect-metadata';
 import { createSecretKey } from 'node:crypto';
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:http';
 import jwt from 'jsonwebtoken';
 
@@ -148,13 +150,18 @@ async function latencies(count, operation) {
 
 const servers = { ws: wsServer, raw: rawServer, nest: () => nestServer(false), realtime: () => nestServer(true) };
 const server = await servers[kind]();
+const profiler = process.env.BENCH_CPU_PROF ? await windowProfiler(process.env.BENCH_CPU_PROF) : undefined;
 let cpuAt = process.cpuUsage();
+let measures = 0;
 const answers = {
   // CPU time since the last measure, not counting the forced GCs that make the memory reading stable.
-  measure() {
+  async measure() {
     const cpu = process.cpuUsage(cpuAt);
+    const call = measures++; // the first call opens the measured window, the second closes it
+    if (call === 1) await profiler?.stop();
     global.gc();
     global.gc();
+    if (call === 0) await profiler?.start();
     cpuAt = process.cpuUsage();
     return { memory: process.memoryUsage(), cpuMs: (cpu.user + cpu.system) / 1000 };
   },
@@ -173,10 +180,22 @@ const answers = {
     };
   },
 };
+/** BENCH_CPU_PROF=<dir>: a V8 CPU profile of the window between the first two `measure` calls. */
+async function windowProfiler(dir) {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  return {
+    start: () => session.post('Profiler.start'),
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(`${dir}/${kind}-${process.pid}.cpuprofile`, JSON.stringify(profile));
+    },
+  };
+}
+
 process.on('message', async (message) => {
   const reply = await answers[message.type](message);
   if (reply) process.send({ type: message.type, ...reply });
 });
-// A normal exit, so that --cpu-prof (BENCH_CPU_PROF) writes its profile.
-process.on('SIGTERM', () => process.exit(0));
 process.send({ type: 'ready', port: server.port });
