@@ -10,7 +10,7 @@ import { ackRoundTrip, connectRate, fanOut, memoryPerConnection, presenceLookups
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const settings = quick
-  ? { repeats: 3, settleMs: 300, ackSeconds: 1.5, ackWarmUpSeconds: 0.5, ackClients: 50, connects: 300, idle: 1000, fanout: [{ clients: 1000, messages: 30 }], users: 500, userRounds: 10, presenceConnections: 1000, roomSize: 100, lookups: 100 }
+  ? { repeats: 3, settleMs: 200, ackSeconds: 1, ackWarmUpSeconds: 0.5, ackClients: 50, connects: 300, idle: 500, fanout: [{ clients: 1000, messages: 20 }], users: 300, userRounds: 10, presenceConnections: 500, roomSize: 100, lookups: 100 }
   : { repeats: 5, settleMs: 1000, ackSeconds: 8, ackWarmUpSeconds: 2, ackClients: 50, connects: 3000, idle: 5000, fanout: [{ clients: 1000, messages: 200 }, { clients: 5000, messages: 120 }], users: 2000, userRounds: 120, presenceConnections: 5000, roomSize: 100, lookups: 300 };
 
 const ws = { BENCH_SERVER: 'ws' };
