@@ -6,8 +6,11 @@ import { TestBed } from '../utils/test-bed.js';
 import { SecureGateway } from './secure.gateway.js';
 
 const secret = 'expiry-test-secret';
-/** A token that expires at the next whole second or the one after (JWT `exp` has second precision). */
-const shortLived = (sub: string) => signTestToken({ sub, exp: Math.floor(Date.now() / 1000) + 1 }, secret);
+/**
+ * A token that expires in 1 to 2 s (JWT `exp` has second precision): at least a second, so that a
+ * slow handshake does not find it expired already.
+ */
+const shortLived = (sub: string) => signTestToken({ sub, exp: Math.ceil(Date.now() / 1000) + 1 }, secret);
 
 describe('token lifetime of a connected socket', () => {
   let bed: TestBed;
