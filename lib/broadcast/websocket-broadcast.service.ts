@@ -43,8 +43,8 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   }
 
   /** To every client of the namespace. */
-  async broadcast(event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
-    (this.serverBroadcaster(opts) ?? (await this.emitterBroadcaster(opts)))?.emit(event, data);
+  broadcast(event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
+    return this.send(opts, (to) => to.emit(event, data));
   }
 
   /** To every socket of the user, on every instance. */
@@ -53,13 +53,13 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   }
 
   /** To every socket of each user, each socket once. */
-  sendToUsers(userIds: string[], event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
-    return userIds.length ? this.sendToRoom(userIds.map(userRoom), event, data, opts) : Promise.resolve();
+  async sendToUsers(userIds: string[], event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
+    if (userIds.length) await this.sendToRoom(userIds.map(userRoom), event, data, opts);
   }
 
   /** To every socket in the room(s), each socket once. */
-  async sendToRoom(room: string | string[], event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
-    (this.serverBroadcaster(opts) ?? (await this.emitterBroadcaster(opts)))?.to(room).emit(event, data);
+  sendToRoom(room: string | string[], event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
+    return this.send(opts, (to) => to.to(room).emit(event, data));
   }
 
   /**
@@ -84,25 +84,21 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   }
 
   /**
-   * The namespace on the app's socket.io server, when there is one: the common case, taken without
-   * an await so that a message is handed to socket.io within the call (a loop of `sendToUser` calls
-   * then costs about what `io.to(room).emit()` does).
+   * Emits through the namespace on the app's socket.io server when there is one, without an await:
+   * the message is handed to socket.io within the call (a loop of `sendToUser` calls then costs about
+   * what `io.to(room).emit()` does). A process with no socket server goes through the Redis emitter.
    */
-  private serverBroadcaster({ namespace = '/', except }: BroadcastOptions): Broadcaster | undefined {
-    const server = this.registry.server;
-    if (!server) return undefined;
-    const base = server.of(namespace) as unknown as Broadcaster;
-    return except ? base.except(except) : base;
+  private async send({ namespace = '/', except }: BroadcastOptions, emit: (to: Broadcaster) => void): Promise<void> {
+    const base = (this.registry.server?.of(namespace) as Broadcaster | undefined) ?? (await this.emitterNamespace(namespace));
+    if (base) emit(except ? base.except(except) : base);
   }
 
-  /** In a process with no socket server: the socket.io Redis emitter, or nothing without Redis. */
-  private async emitterBroadcaster({ namespace = '/', except }: BroadcastOptions): Promise<Broadcaster | undefined> {
+  private async emitterNamespace(namespace: string): Promise<Broadcaster | undefined> {
     if (!this.publisher) {
       this.logger.debug('No socket server yet and no Redis: there is no client to send to');
       return undefined;
     }
     const key = this.options.redis?.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    const base = new Emitter(await this.publisher.client(), { key }, namespace) as unknown as Broadcaster;
-    return except ? base.except(except) : base;
+    return new Emitter(await this.publisher.client(), { key }, namespace) as unknown as Broadcaster;
   }
 }
