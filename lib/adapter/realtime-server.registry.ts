@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Namespace, Server } from 'socket.io';
+import type { RedisConnections } from './redis-connections.js';
 
 /**
  * The app's socket.io server, once the adapter created it, and every namespace opened on it; what
@@ -8,6 +9,7 @@ import type { Namespace, Server } from 'socket.io';
 @Injectable()
 export class RealtimeServerRegistry {
   private current?: Server;
+  private serverRedis?: RedisConnections;
   private readonly openNamespaces = new Set<Namespace>();
   private readonly listeners: ((server: Server) => void)[] = [];
   private readonly namespaceListeners: ((namespace: Namespace) => void)[] = [];
@@ -16,14 +18,20 @@ export class RealtimeServerRegistry {
     return this.current;
   }
 
+  /** The Redis connections of the server's adapter, with `redis` options. */
+  get redis(): RedisConnections | undefined {
+    return this.serverRedis;
+  }
+
   get namespaces(): Namespace[] {
     return [...this.openNamespaces];
   }
 
   /** Called by the adapter for the app's server; a second server (another port or path) is not tracked. */
-  register(server: Server): void {
+  register(server: Server, redis?: RedisConnections): void {
     if (this.current) return;
     this.current = server;
+    this.serverRedis = redis;
     const opened = (namespace: Namespace): void => {
       this.openNamespaces.add(namespace);
       this.namespaceListeners.forEach((listener) => listener(namespace));

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Redis, type Cluster } from 'ioredis';
 import { RedisConnectionError } from '../errors/redis-connection.error.js';
+import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
 import type { RealtimeRedisOptions } from '../realtime-options.interface.js';
 import { DEFAULT_KEY_PREFIX, REDIS_CONNECT_TIMEOUT_MS } from '../realtime.constants.js';
 
@@ -20,6 +21,7 @@ export interface RedisConnectionsPurpose {
  */
 export class RedisConnections {
   private readonly logger = new Logger('RealtimeRedis');
+  private readonly backListeners: (() => void)[] = [];
   private outage = false;
   private closing = false;
 
@@ -60,6 +62,21 @@ export class RedisConnections {
     }
   }
 
+  /** Whether every connection is ready to take commands now. */
+  get ready(): boolean {
+    return this.clients.every((client) => client.status === 'ready');
+  }
+
+  /** The error for a call that needs these connections while they are down. */
+  notConnected(cause?: Error): RedisNotConnectedError {
+    return new RedisNotConnectedError({ address: this.address, purpose: this.purpose.names.join(', ') }, cause);
+  }
+
+  /** Runs `listener` each time Redis is ready again after an outage. */
+  onBack(listener: () => void): void {
+    this.backListeners.push(listener);
+  }
+
   /** Quits every connection; one that is down is dropped without waiting for Redis. Safe to call twice. */
   async quit(): Promise<void> {
     this.closing = true;
@@ -68,10 +85,13 @@ export class RedisConnections {
 
   private watch(client: RedisClient): void {
     client.on('error', (error: Error) => this.reportOutage(error));
+    // A Redis restarted faster than the first retry raises no error, only a closed connection.
+    client.on('close', () => this.reportOutage(new Error('connection closed')));
     client.on('ready', () => {
       if (!this.outage) return;
       this.outage = false;
       this.logger.log(`Redis at ${this.address} is back (${this.purpose.names.join(', ')})`);
+      this.backListeners.forEach((listener) => listener());
     });
   }
 
@@ -84,21 +104,28 @@ export class RedisConnections {
 
 function openClient(options: RealtimeRedisOptions, connectionName: string): RedisClient {
   if (options.client) return duplicate(options.client, connectionName);
-  return new Redis(options.url as string, { ...CONNECTION_OPTIONS, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
+  return new Redis(options.url as string, { ...CONNECTION_OPTIONS, ...NODE_OPTIONS, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
 }
 
-// Without an offline queue a publish during an outage fails at once (and is dropped) instead of
-// piling up in memory and replaying stale broadcasts when Redis returns.
+// Nothing is kept to be sent late: without an offline queue a command during an outage fails at once,
+// and with no retries per request a command in flight when the connection drops fails then, where
+// ioredis would by default resend it after reconnecting (a publish delivered seconds late).
 const CONNECTION_OPTIONS = { lazyConnect: true, enableOfflineQueue: false };
+const NODE_OPTIONS = { maxRetriesPerRequest: 0, retryStrategy: reconnectDelay };
+
+/** Retries soon after Redis is back (ioredis waits up to 2 s by default): presence is restored within a second. */
+function reconnectDelay(attempt: number): number {
+  return Math.min(attempt * 50, 500);
+}
 // ioredis arms this timer on disconnect() even when the socket is already closed (Redis was down),
 // which kept the process alive for its default of 2 s after a failed boot.
 const DISCONNECT_TIMEOUT_MS = 100;
 
 function duplicate(client: RedisClient, connectionName: string): RedisClient {
   if (!isCluster(client)) {
-    return client.duplicate({ ...CONNECTION_OPTIONS, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
+    return client.duplicate({ ...CONNECTION_OPTIONS, ...NODE_OPTIONS, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
   }
-  const redisOptions = { ...client.options.redisOptions, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
+  const redisOptions = { ...client.options.redisOptions, maxRetriesPerRequest: 0, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
   return client.duplicate([], { ...CONNECTION_OPTIONS, redisOptions });
 }
 
@@ -158,6 +185,7 @@ function redactPassword(url: string): string {
  */
 export class LazyRedisConnections {
   private opening?: Promise<RedisConnections>;
+  private readonly backListeners: (() => void)[] = [];
 
   constructor(
     private readonly options: RealtimeRedisOptions,
@@ -165,19 +193,42 @@ export class LazyRedisConnections {
     private readonly prepare: (connections: RedisConnections) => void = () => undefined,
   ) {}
 
-  /** The first connection, opened if need be. */
+  /** The first connection, opened if need be; rejects with `RedisNotConnectedError` while Redis is down. */
   async client(): Promise<RedisClient> {
+    const connections = await this.open();
+    if (!connections.ready) throw connections.notConnected();
+    return connections.clients[0];
+  }
+
+  /** Runs commands on the first connection; a failure because Redis went down is a `RedisNotConnectedError`. */
+  async run<T>(commands: (client: RedisClient) => Promise<T>): Promise<T> {
+    const client = await this.client();
+    try {
+      return await commands(client);
+    } catch (error) {
+      const connections = await this.open();
+      throw connections.ready ? error : connections.notConnected(error as Error);
+    }
+  }
+
+  /** Runs `listener` each time Redis is ready again after an outage of the opened connections. */
+  onBack(listener: () => void): void {
+    this.backListeners.push(listener);
+  }
+
+  private open(): Promise<RedisConnections> {
     this.opening ??= RedisConnections.open(this.options, this.purpose).then(
       (connections) => {
         this.prepare(connections);
+        connections.onBack(() => this.backListeners.forEach((listener) => listener()));
         return connections;
       },
       (error: Error) => {
         this.opening = undefined;
-        throw error;
+        throw new RedisNotConnectedError({ address: describeAddress(this.options), purpose: this.purpose.names.join(', ') }, error);
       },
     );
-    return (await this.opening).clients[0];
+    return this.opening;
   }
 
   /** Quits the connections if they were opened. */

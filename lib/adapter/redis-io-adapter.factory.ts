@@ -18,7 +18,7 @@ export class RedisIoAdapterFactory {
    * @example app.useWebSocketAdapter(await app.get(RedisIoAdapterFactory).create(app));
    */
   async create(app: INestApplication): Promise<RedisIoAdapter> {
-    const adapter = new RedisIoAdapter(app, this.options, (server) => this.registry.register(server));
+    const adapter = new RedisIoAdapter(app, this.options, (server, redis) => this.registry.register(server, redis));
     await adapter.connectToRedis();
     return adapter;
   }

@@ -22,7 +22,7 @@ import { RedisConnections } from './redis-connections.js';
  */
 export class RedisIoAdapter extends IoAdapter {
   private readonly options: RealtimeModuleOptions;
-  private readonly dispatchLogger = new Logger(RedisIoAdapter.name);
+  private readonly adapterLogger = new Logger(RedisIoAdapter.name);
   private redis?: RedisConnections;
   private adapterConstructor?: ReturnType<typeof createAdapter>;
 
@@ -33,7 +33,7 @@ export class RedisIoAdapter extends IoAdapter {
   constructor(
     appOrHttpServer?: INestApplicationContext | object,
     options: RealtimeModuleOptions = {},
-    private readonly onServerCreated?: (server: Server) => void,
+    private readonly onServerCreated?: (server: Server, redis?: RedisConnections) => void,
   ) {
     super(appOrHttpServer);
     this.options = validateRealtimeOptions(options);
@@ -57,18 +57,21 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   /**
-   * Creates the socket.io server, with handshake auth, rate limiting and client room events on every namespace; a
-   * gateway's own options win over the module's.
+   * Creates the socket.io server, with handshake auth, rate limiting and client room events on every
+   * namespace; a gateway's own options win over the module's, its own `adapter` included.
    */
   override createIOServer(port: number, options?: ServerOptions): Server {
     if (this.options.redis && !this.adapterConstructor) throw new RedisNotConnectedError();
+    if (options?.adapter && this.adapterConstructor) {
+      this.adapterLogger.warn('A gateway sets its own socket.io "adapter": its server uses it instead of the Redis adapter of RealtimeModule.');
+    }
     const server: Server = super.createIOServer(port, {
       ...this.serverOptions(),
       ...options,
-      ...(this.adapterConstructor && { adapter: this.adapterConstructor }),
+      adapter: options?.adapter ?? this.adapterConstructor,
     } as ServerOptions);
     setUpNamespaces(server, this.options);
-    this.onServerCreated?.(server);
+    this.onServerCreated?.(server, this.redis);
     return server;
   }
 
@@ -77,12 +80,18 @@ export class RedisIoAdapter extends IoAdapter {
    * guards, pipes, interceptors, filters and responses behave as with Nest's own binding.
    */
   override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
-    dispatchMessages(socket, handlers, { transform, mapPayload: (payload) => this.mapPayload(payload) as { data?: unknown; ack?: (response: unknown) => void }, logger: this.dispatchLogger });
+    dispatchMessages(socket, handlers, { transform, mapPayload: (payload) => this.mapPayload(payload) as { data?: unknown; ack?: (response: unknown) => void }, logger: this.adapterLogger });
   }
 
-  /** Disconnects every client of the server (a gateway's namespace closes its whole server). */
+  /**
+   * Disconnects every client of the server (a gateway's namespace closes its whole server). With the
+   * app's `forceCloseConnections` on a shared HTTP server it returns at once, as Nest's `IoAdapter`
+   * does, since socket.io's `close()` would wait for every open HTTP connection the HTTP adapter is
+   * about to destroy.
+   */
   override async close(server: Server | Namespace): Promise<void> {
     const root = 'server' in server ? server.server : server;
+    if (this.forceCloseConnections && root.httpServer === this.httpServer) return void root.engine.close();
     await new Promise<void>((resolve) => root.close(() => resolve()));
   }
 

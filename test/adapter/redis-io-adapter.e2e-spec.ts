@@ -1,5 +1,7 @@
 import { NestFactory } from '@nestjs/core';
+import { WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import { Redis } from 'ioredis';
+import { Server, type Namespace } from 'socket.io';
 import { RealtimeModule, RedisConnectionError, RedisIoAdapterFactory } from '../../lib/index.js';
 import { nextEvent } from '../utils/events.js';
 import { freePort, testRedis } from '../utils/redis-server.js';
@@ -101,4 +103,22 @@ describe('RedisIoAdapterFactory and the app lifecycle', () => {
     client.emit('echo', 'x'.repeat(2000));
     expect(await closed).toBe('transport close');
   });
+
+  it('lets a gateway keep its own socket.io adapter in Redis mode, and says so at boot', async () => {
+    // socket.io's in-memory adapter class, as a gateway would import it from socket.io-adapter
+    const InMemoryAdapter = new Server().of('/').adapter.constructor as new (namespace: Namespace) => object;
+    class GatewayOwnAdapter extends InMemoryAdapter {}
+    @WebSocketGateway({ adapter: GatewayOwnAdapter })
+    class OwnAdapterGateway {
+      @WebSocketServer() server!: Server;
+    }
+    const app = await bed.app({ options: { redis: { url: redis.url, keyPrefix: uniquePrefix('own-adapter') } }, providers: [OwnAdapterGateway] });
+
+    expect(app.get(OwnAdapterGateway).server.of('/').adapter).toBeInstanceOf(GatewayOwnAdapter);
+    expect(bed.logger.lines).toContainEqual({
+      level: 'warn',
+      message: 'A gateway sets its own socket.io "adapter": its server uses it instead of the Redis adapter of RealtimeModule.',
+    });
+  });
 });
+
