@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { isObservable, type Observable, type Subscription } from 'rxjs';
 import type { Socket } from 'socket.io';
+import { guardCallback } from '../errors/guard-callback.js';
 
 type Ack = (response: unknown) => void;
 
@@ -32,23 +33,32 @@ const listeners = new Map<string, (this: Socket, ...payload: unknown[]) => void>
  * result still streaming when the socket disconnects is unsubscribed.
  */
 export function dispatchMessages(socket: Socket, handlers: MessageMappingProperties[], options: DispatchOptions): void {
-  const socketBindings = bindings.get(socket) ?? [];
-  bindings.set(socket, [...socketBindings, { handlers, ...options }]);
+  const socketBindings = bindings.get(socket);
+  if (!socketBindings) socket.once('disconnect', () => unbind(socket));
+  bindings.set(socket, [...(socketBindings ?? []), { handlers, ...options }]);
   for (const { message } of handlers) {
-    const listener = listenerFor(String(message));
+    const listener = listenerFor(String(message), options.logger);
     if (!socket.listeners(message).includes(listener)) socket.on(message, listener);
   }
 }
 
-function listenerFor(event: string): (this: Socket, ...payload: unknown[]) => void {
+/** Removes the socket's listeners, as Nest's binding does when a socket disconnects. */
+function unbind(socket: Socket): void {
+  for (const binding of bindings.get(socket) ?? []) {
+    for (const { message } of binding.handlers) socket.off(message, listeners.get(String(message))!);
+  }
+  bindings.delete(socket);
+}
+
+function listenerFor(event: string, logger: Logger): (this: Socket, ...payload: unknown[]) => void {
   let listener = listeners.get(event);
   if (!listener) {
-    listener = function (this: Socket, ...payload: unknown[]) {
+    listener = guardCallback(logger, `Dispatching "${event}"`, function (this: Socket, ...payload: unknown[]) {
       for (const binding of bindings.get(this) ?? []) {
         const handler = binding.handlers.find((candidate) => candidate.message === event);
         if (handler) handle(this, handler, binding, payload);
       }
-    };
+    });
     listeners.set(event, listener);
   }
   return listener;
@@ -77,15 +87,15 @@ function stream(socket: Socket, result$: Observable<unknown>, replyTo: Ack | und
     next: (response) => respond(socket, response, replyTo),
     error: (error: unknown) => logger.error(error),
   });
-  if (!subscription.closed) keepUntilDisconnect(socket, subscription);
+  if (!subscription.closed) keepUntilDisconnect(socket, subscription, logger);
 }
 
-function keepUntilDisconnect(socket: Socket, subscription: Subscription): void {
+function keepUntilDisconnect(socket: Socket, subscription: Subscription, logger: Logger): void {
   let open = streaming.get(socket);
   if (!open) {
     open = new Set();
     streaming.set(socket, open);
-    socket.once('disconnect', () => open!.forEach((stream) => stream.unsubscribe()));
+    socket.once('disconnect', guardCallback(logger, 'Ending a streamed result', () => open!.forEach((stream) => stream.unsubscribe())));
   }
   open.add(subscription);
   subscription.add(() => open!.delete(subscription));

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Namespace, Server } from 'socket.io';
 import { handshakeAuth } from '../auth/handshake-auth.middleware.js';
 import { JwtVerifier } from '../auth/jwt-verifier.js';
@@ -5,10 +6,15 @@ import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { DEFAULT_RATE_LIMIT } from '../realtime.constants.js';
 import { limitRate } from '../rate-limit/socket-rate-limiter.js';
 import { handleClientRoomEvents } from '../rooms/client-room-events.js';
+import { guardCallback } from '../errors/guard-callback.js';
+import { answerUnknownEvents } from './unknown-event.middleware.js';
+
+const logger = new Logger('RealtimeNamespaces');
 
 /**
- * Puts handshake auth, rate limiting and (with `rooms.authorize`) client room events on every
- * namespace of the server, including those a gateway opens later (`io.use` covers only the main one).
+ * Puts handshake auth, rate limiting, (with `rooms.authorize`) client room events and the answer to
+ * unknown events on every namespace of the server, including those a gateway opens later (`io.use`
+ * covers only the main one).
  */
 export function setUpNamespaces(server: Server, options: RealtimeModuleOptions): void {
   const auth = options.auth && handshakeAuth(new JwtVerifier(options.auth), options.auth);
@@ -19,9 +25,10 @@ export function setUpNamespaces(server: Server, options: RealtimeModuleOptions):
     namespace.use((socket, next) => {
       if (rateLimit) limitRate(socket, rateLimit);
       if (rooms) handleClientRoomEvents(socket, rooms);
+      answerUnknownEvents(socket);
       next();
     });
   };
   setUp(server.of('/'));
-  server.on('new_namespace', setUp);
+  server.on('new_namespace', guardCallback(logger, 'Setting up a namespace', setUp));
 }

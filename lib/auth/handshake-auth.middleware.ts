@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
+import { guardCallback } from '../errors/guard-callback.js';
 import type { RealtimeAuthOptions } from '../realtime-options.interface.js';
 import { DEFAULT_EXPIRY_GRACE_MS, userRoom } from '../realtime.constants.js';
 import { HandshakeRefusalError } from './handshake-refusal.error.js';
@@ -35,15 +36,15 @@ export function handshakeAuth(verifier: JwtVerifier, options: RealtimeAuthOption
     await socket.join(userRoom(userId));
     watchTokenExpiry(socket, payload, { verifier, userId, graceMs, clockTolerance: options.clockTolerance ?? 0 });
   };
-  return (socket, next) => {
+  return guardCallback(logger, 'Handshake auth', (socket: Socket, next: (error?: Error) => void) =>
     authenticate(socket).then(
       () => next(),
       (error: Error) => {
         if (error.cause) logger.warn(`auth.validate threw, connection refused: ${(error.cause as Error).message}`);
         next(error instanceof HandshakeRefusalError ? error : new HandshakeRefusalError('USER_REJECTED', error));
       },
-    );
-  };
+    ),
+  );
 }
 
 /** `handshake.auth.token`, else the `Authorization: Bearer` header. */

@@ -1,6 +1,8 @@
+import { Logger } from '@nestjs/common';
 import type { JwtPayload } from 'jsonwebtoken';
 import type { Socket } from 'socket.io';
 import { clientError, type ClientError } from '../errors/client-error.js';
+import { guardCallback } from '../errors/guard-callback.js';
 import { AUTH_EXPIRED_EVENT, AUTH_REFRESH_EVENT } from '../realtime.constants.js';
 import type { JwtVerifier } from './jwt-verifier.js';
 
@@ -14,6 +16,8 @@ interface ExpiryOptions {
   /** Seconds of skew tolerated, as in verification. */
   clockTolerance: number;
 }
+
+const logger = new Logger('TokenExpiry');
 
 type Ack = (reply: { status: 'ok' } | ClientError) => void;
 
@@ -52,7 +56,10 @@ export function watchTokenExpiry(socket: Socket, payload: JwtPayload, options: E
       ack(clientError('UNAUTHORIZED', 'Invalid token'));
     }
   };
-  socket.on(AUTH_REFRESH_EVENT, (body: unknown, ack?: Ack) => void refresh(body, typeof ack === 'function' ? ack : () => undefined));
+  socket.on(
+    AUTH_REFRESH_EVENT,
+    guardCallback(logger, `"${AUTH_REFRESH_EVENT}"`, (body: unknown, ack?: Ack) => refresh(body, typeof ack === 'function' ? ack : () => undefined)),
+  );
   socket.once('disconnect', () => clearTimeout(timer));
   schedule(payload.exp);
 }

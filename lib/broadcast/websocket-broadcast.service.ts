@@ -4,6 +4,7 @@ import { RealtimeServerRegistry } from '../adapter/realtime-server.registry.js';
 import { LazyRedisConnections } from '../adapter/redis-connections.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
+import { requireName, requireNameList, requireNames } from '../service-arguments.js';
 import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS, REALTIME_OPTIONS, userRoom } from '../realtime.constants.js';
 
 /** Where and to whom a message goes. */
@@ -43,22 +44,29 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   }
 
   /** To every client of the namespace. */
-  broadcast(event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
+  async broadcast(event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
+    requireName(event, 'WebsocketBroadcastService.broadcast()', 'event');
     return this.send(opts, (to) => to.emit(event, data));
   }
 
   /** To every socket of the user, on every instance. */
-  sendToUser(userId: string, event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
-    return this.sendToRoom(userRoom(userId), event, data, opts);
+  async sendToUser(userId: string, event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
+    requireName(userId, 'WebsocketBroadcastService.sendToUser()', 'userId');
+    requireName(event, 'WebsocketBroadcastService.sendToUser()', 'event');
+    return this.send(opts, (to) => to.to(userRoom(userId)).emit(event, data));
   }
 
   /** To every socket of each user, each socket once. */
   async sendToUsers(userIds: string[], event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
-    if (userIds.length) await this.sendToRoom(userIds.map(userRoom), event, data, opts);
+    requireNameList(userIds, 'WebsocketBroadcastService.sendToUsers()', 'userIds');
+    requireName(event, 'WebsocketBroadcastService.sendToUsers()', 'event');
+    if (userIds.length) return this.send(opts, (to) => to.to(userIds.map(userRoom)).emit(event, data));
   }
 
   /** To every socket in the room(s), each socket once. */
-  sendToRoom(room: string | string[], event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
+  async sendToRoom(room: string | string[], event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
+    requireNames(room, 'WebsocketBroadcastService.sendToRoom()', 'room');
+    requireName(event, 'WebsocketBroadcastService.sendToRoom()', 'event');
     return this.send(opts, (to) => to.to(room).emit(event, data));
   }
 
@@ -66,9 +74,11 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
    * Asks every socket of the user and resolves with the acknowledgements that came within the
    * timeout: a tab that does not answer is left out rather than failing the whole request.
    */
-  requestFromUser(userId: string, event: string, data: unknown, opts: { timeoutMs?: number; namespace?: string } = {}): Promise<unknown[]> {
+  async requestFromUser(userId: string, event: string, data: unknown, opts: { timeoutMs?: number; namespace?: string } = {}): Promise<unknown[]> {
+    requireName(userId, 'WebsocketBroadcastService.requestFromUser()', 'userId');
+    requireName(event, 'WebsocketBroadcastService.requestFromUser()', 'event');
     const server = this.registry.server;
-    if (!server) return Promise.reject(new NoSocketServerError('requestFromUser()'));
+    if (!server) throw new NoSocketServerError('requestFromUser()');
     const timeoutMs = opts.timeoutMs ?? this.options.redis?.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT_MS;
     return new Promise((resolve) => {
       server

@@ -1,10 +1,13 @@
+import { Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { clientError, type ClientError } from '../errors/client-error.js';
+import { guardCallback } from '../errors/guard-callback.js';
 import type { RealtimeRoomsOptions } from '../realtime-options.interface.js';
 import { ROOM_JOIN_EVENT, ROOM_LEAVE_EVENT, USER_ROOM_PREFIX } from '../realtime.constants.js';
 
 type Ack = (reply: { status: 'ok' } | ClientError) => void;
 
+const logger = new Logger('RealtimeRooms');
 const MAX_ROOM_NAME_LENGTH = 200;
 const BAD_ROOM = clientError('BAD_REQUEST', 'Expected { room: string }');
 
@@ -14,20 +17,20 @@ const BAD_ROOM = clientError('BAD_REQUEST', 'Expected { room: string }');
  */
 export function handleClientRoomEvents(socket: Socket, options: RealtimeRoomsOptions): void {
   const reply = (ack: unknown): Ack => (typeof ack === 'function' ? (ack as Ack) : () => undefined);
-  socket.on(ROOM_JOIN_EVENT, async (body: unknown, ack: unknown) => {
+  socket.on(ROOM_JOIN_EVENT, guardCallback(logger, `"${ROOM_JOIN_EVENT}"`, async (body: unknown, ack: unknown) => {
     const room = roomOf(body);
     if (room === undefined) return reply(ack)(BAD_ROOM);
     const allowed = !room.startsWith(USER_ROOM_PREFIX) && (await isAuthorized(options, socket, room));
     if (!allowed) return reply(ack)(clientError('FORBIDDEN', `Not allowed to join ${room}`));
     await socket.join(room);
     reply(ack)({ status: 'ok' });
-  });
-  socket.on(ROOM_LEAVE_EVENT, async (body: unknown, ack: unknown) => {
+  }));
+  socket.on(ROOM_LEAVE_EVENT, guardCallback(logger, `"${ROOM_LEAVE_EVENT}"`, async (body: unknown, ack: unknown) => {
     const room = roomOf(body);
     if (room === undefined || room.startsWith(USER_ROOM_PREFIX)) return reply(ack)(BAD_ROOM);
     await socket.leave(room);
     reply(ack)({ status: 'ok' });
-  });
+  }));
 }
 
 function roomOf(body: unknown): string | undefined {

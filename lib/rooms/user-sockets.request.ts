@@ -1,5 +1,9 @@
+import { Logger } from '@nestjs/common';
 import type { Namespace, Server } from 'socket.io';
+import { guardCallback } from '../errors/guard-callback.js';
 import { userRoom } from '../realtime.constants.js';
+
+const logger = new Logger('RealtimeRooms');
 
 /** Server-side event the instances use to act together on one user's sockets. */
 const USER_SOCKETS_EVENT = 'realtime:user-sockets';
@@ -21,10 +25,11 @@ export function applyLocally(namespaces: Namespace[], request: UserSocketsReques
 
 /** Makes this instance answer the other instances' requests, once each has been applied here. */
 export function answerRequests(server: Server, namespaces: () => Namespace[]): void {
-  server.of('/').on(USER_SOCKETS_EVENT, (request: UserSocketsRequest, ack: (done: true) => void) => {
+  const answer = (request: UserSocketsRequest, ack: (done: true) => void): void => {
     applyLocally(namespaces(), request);
     ack(true);
-  });
+  };
+  server.of('/').on(USER_SOCKETS_EVENT, guardCallback(logger, 'Applying another instance\'s request', answer));
 }
 
 /**

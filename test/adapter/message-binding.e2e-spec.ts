@@ -1,9 +1,10 @@
 import { Injectable, UseInterceptors, type CallHandler, type INestApplication, type NestInterceptor } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { Ack, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { Ack, MessageBody, SubscribeMessage, WebSocketGateway, type OnGatewayDisconnect } from '@nestjs/websockets';
 import { EventEmitter, once } from 'node:events';
 import { finalize, interval, map, of, type Observable } from 'rxjs';
+import type { Socket as ServerSocket } from 'socket.io';
 import type { Socket } from 'socket.io-client';
 import { RealtimeModule, RedisIoAdapterFactory } from '../../lib/index.js';
 import { connectClient } from '../../lib/testing/index.js';
@@ -17,12 +18,17 @@ class UpperCaseInterceptor implements NestInterceptor {
   }
 }
 
-/** Tells the test when a streaming result was torn down. */
+/** Tells the test when a streaming result was torn down, and hands it each socket that disconnected. */
 const streams = new EventEmitter();
+const disconnects = new EventEmitter();
 
 /** What a handler can return or do, as Nest's own binding handles it. */
 @WebSocketGateway()
-class BindingGateway {
+class BindingGateway implements OnGatewayDisconnect {
+  handleDisconnect(client: ServerSocket) {
+    disconnects.emit('socket', client);
+  }
+
   @SubscribeMessage('ws-response')
   wsResponse(@MessageBody() data: unknown) {
     return { event: 'reply', data };
@@ -144,4 +150,14 @@ describe.each([
     expect(await client.emitWithAck('describe', { a: 1 })).toEqual({ kind: 'object', data: { a: 1 } });
     expect(await client.emitWithAck('describe', 1, 2)).toEqual({ kind: 'array', data: [1, 2] });
   });
+
+  it('removes its listeners from a socket that disconnects', async () => {
+    const gone = once(disconnects, 'socket');
+    client.close();
+    const [socket] = (await gone) as [ServerSocket];
+    await new Promise((resolve) => setImmediate(resolve));
+    const events = ['ws-response', 'observable', 'stream', 'manual', 'intercepted', 'describe', 'async', 'async-observable', 'nothing'];
+    expect(events.map((event) => socket.listenerCount(event))).toEqual(events.map(() => 0));
+  });
 });
+

@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io-client';
 import { signTestToken } from '../../lib/testing/index.js';
-import { nextEvent } from '../utils/events.js';
+import { collect, nextEvent } from '../utils/events.js';
 import { TestBed } from '../utils/test-bed.js';
 import { OpenGateway, SecureGateway } from '../auth/secure.gateway.js';
 
@@ -38,6 +38,14 @@ describe('errors seen by clients', () => {
     const { ack, exception } = await bothWays(member, event, data);
     expect(ack).toEqual({ status: 'error', ...error });
     expect(exception).toEqual({ status: 'error', ...error, event });
+  });
+
+  it('answers an event that no handler serves with NOT_FOUND when the client asked for an ack, and sends nothing without one', async () => {
+    const exceptions = collect(member, 'exception');
+    member.emit('no-such-event', 1);
+    // Events are handled in order: once this is answered, the one before it was handled too.
+    expect(await member.emitWithAck('no-such-event', 2)).toEqual({ status: 'error', code: 'NOT_FOUND', message: 'No handler for "no-such-event"' });
+    expect(exceptions).toEqual([]);
   });
 
   it('answers a ValidationPipe failure with BAD_REQUEST and per-field details', async () => {

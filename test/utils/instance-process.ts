@@ -53,9 +53,14 @@ export class InstanceProcess {
     return new InstanceProcess(child, `http://127.0.0.1:${port}`);
   }
 
+  /** Whether the process is still running (it did not crash). */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** Ends the process at once: no shutdown hooks, no cleanup, as a crash. */
   async kill(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (!this.running) return;
     this.child.kill('SIGKILL');
     await once(this.child, 'exit');
   }
