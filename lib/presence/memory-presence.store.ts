@@ -1,4 +1,4 @@
-import type { PresenceEntry, PresenceStore } from './presence-store.interface.js';
+import type { LapsedPresence, PresenceEntry, PresenceStore } from './presence-store.interface.js';
 
 /** Presence for one instance without Redis: every socket is local, so nothing expires. */
 export class MemoryPresenceStore implements PresenceStore {
@@ -22,7 +22,9 @@ export class MemoryPresenceStore implements PresenceStore {
     return true;
   }
 
-  async refresh(): Promise<void> {}
+  async refresh(): Promise<LapsedPresence[]> {
+    return [];
+  }
 
   async has(scope: string, userId: string): Promise<boolean> {
     return this.scopes.get(scope)?.has(userId) ?? false;
@@ -31,6 +33,8 @@ export class MemoryPresenceStore implements PresenceStore {
   async users(scope: string): Promise<string[]> {
     return [...(this.scopes.get(scope)?.keys() ?? [])];
   }
+
+  onReconnect(): void {}
 
   async close(): Promise<void> {}
 }

@@ -2,18 +2,23 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { randomUUID } from 'node:crypto';
 import type { Namespace } from 'socket.io';
 import { RealtimeServerRegistry } from '../adapter/realtime-server.registry.js';
+import { guardCallback } from '../errors/guard-callback.js';
 import { PresenceDisabledError } from '../errors/presence-disabled.error.js';
+import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { PRESENCE_JOIN_EVENT, PRESENCE_LEAVE_EVENT, REALTIME_OPTIONS, USER_ROOM_PREFIX } from '../realtime.constants.js';
+import { requireName } from '../service-arguments.js';
 import { presenceTtlMs } from './presence-store.factory.js';
 import { PresenceStore, type PresenceEntry } from './presence-store.interface.js';
 
 const ONLINE = 'online';
+const ROOM_SCOPE_PREFIX = 'room:';
 
 /**
  * Who is online, cluster-wide and multi-tab aware: a user is online while any of its sockets is
  * connected on any instance. Room members get `presence:join` / `presence:leave` `{ room, userId }`
- * when a user's first socket enters or last socket leaves the room.
+ * when a user's first socket enters or last socket leaves the room, also when the instance that held
+ * the socket died (`presence:leave` then comes within `ttlMs` and a third of it).
  */
 @Injectable()
 export class PresenceService implements OnApplicationShutdown {
@@ -34,6 +39,7 @@ export class PresenceService implements OnApplicationShutdown {
 
   /** Whether any socket of the user is connected, on any instance. */
   async isOnline(userId: string): Promise<boolean> {
+    requireName(userId, 'PresenceService.isOnline()', 'userId');
     return this.enabled().has(ONLINE, userId);
   }
 
@@ -44,7 +50,8 @@ export class PresenceService implements OnApplicationShutdown {
 
   /** The ids of the users with a socket in the room. */
   async onlineIn(room: string): Promise<string[]> {
-    return this.enabled().users(`room:${room}`);
+    requireName(room, 'PresenceService.onlineIn()', 'room');
+    return this.enabled().users(`${ROOM_SCOPE_PREFIX}${room}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -59,56 +66,87 @@ export class PresenceService implements OnApplicationShutdown {
   }
 
   private track(namespace: Namespace): void {
-    namespace.adapter.on('join-room', (room: string, socketId: string) => {
-      const entry = this.entryOf(namespace, room, socketId);
-      if (entry) this.run(this.store.add(entry), (first) => first && this.announce(namespace, PRESENCE_JOIN_EVENT, entry));
-    });
-    namespace.adapter.on('leave-room', (room: string, socketId: string) => {
-      const entry = this.entryOf(namespace, room, socketId);
-      if (entry) this.run(this.store.remove(entry), (last) => last && this.announce(namespace, PRESENCE_LEAVE_EVENT, entry));
-    });
+    const context = `Presence of a socket in ${namespace.name}`;
+    namespace.adapter.on(
+      'join-room',
+      guardCallback(this.logger, context, (room: unknown, socketId: string) => {
+        const entry = this.entryOf(namespace, room, socketId);
+        if (entry) this.run(this.store.add(entry), (first) => first && this.announce(namespace, PRESENCE_JOIN_EVENT, entry));
+      }),
+    );
+    namespace.adapter.on(
+      'leave-room',
+      guardCallback(this.logger, context, (room: unknown, socketId: string) => {
+        const entry = this.entryOf(namespace, room, socketId);
+        if (entry) this.run(this.store.remove(entry), (last) => last && this.announce(namespace, PRESENCE_LEAVE_EVENT, entry));
+      }),
+    );
   }
 
   /** The presence a room change stands for; the handshake puts a socket in `user:<id>` (online). */
-  private entryOf(namespace: Namespace, room: string, socketId: string): PresenceEntry | undefined {
-    if (room === socketId) return undefined;
+  private entryOf(namespace: Namespace, room: unknown, socketId: string): PresenceEntry | undefined {
+    // socket.io accepts any value as a room; only names are presence (RoomService refuses the rest).
+    if (typeof room !== 'string' || room === socketId) return undefined;
     const socket = `${this.instanceId}:${namespace.name}:${socketId}`;
     if (room.startsWith(USER_ROOM_PREFIX)) return { scope: ONLINE, userId: room.slice(USER_ROOM_PREFIX.length), socket };
     const userId = namespace.sockets.get(socketId)?.data.userId as string | undefined;
-    return userId === undefined ? undefined : { scope: `room:${room}`, userId, socket };
+    return userId === undefined ? undefined : { scope: `${ROOM_SCOPE_PREFIX}${room}`, userId, socket };
   }
 
-  private announce(namespace: Namespace, event: string, entry: PresenceEntry): void {
-    if (entry.scope === ONLINE) return;
-    const room = entry.scope.slice('room:'.length);
-    namespace.to(room).emit(event, { room, userId: entry.userId });
+  private announce(namespace: Namespace, event: string, { scope, userId }: Omit<PresenceEntry, 'socket'>): void {
+    if (!scope.startsWith(ROOM_SCOPE_PREFIX)) return;
+    const room = scope.slice(ROOM_SCOPE_PREFIX.length);
+    namespace.to(room).emit(event, { room, userId });
   }
 
   private run<T>(operation: Promise<T>, then: (result: T) => unknown): void {
     const done = operation.then(then).then(
       () => undefined,
-      (error: Error) => this.logger.warn(`Presence not updated: ${error.message}`),
+      (error: Error) => {
+        // The outage itself is logged once by the connection; the heartbeat after it restores presence.
+        if (!(error instanceof RedisNotConnectedError)) this.logger.warn(`Presence not updated: ${error.message}`);
+      },
     );
     this.pending.add(done);
     void done.finally(() => this.pending.delete(done));
   }
 
   private startHeartbeat(): void {
-    const every = presenceTtlMs(this.options) / 3;
-    this.heartbeat = setInterval(() => this.run(this.store.refresh(this.localEntries()), () => undefined), every);
+    const beat = guardCallback(this.logger, 'Presence heartbeat', () => this.beat());
+    this.heartbeat = setInterval(beat, presenceTtlMs(this.options) / 3);
     this.heartbeat.unref();
+    // Redis may have restarted empty: put this instance's users back at once, not at the next beat.
+    this.store.onReconnect(beat);
   }
 
-  private localEntries(): PresenceEntry[] {
+  /**
+   * Extends this instance's entries, and announces the users whose sockets lapsed (a dead instance's)
+   * in the rooms this instance's sockets are in, so that their members hear `presence:leave`.
+   */
+  private beat(): void {
+    const { entries, watched } = this.localPresence();
+    this.run(this.store.refresh(entries, [...watched.keys()]), (lapsed) => {
+      for (const presence of lapsed) {
+        watched.get(presence.scope)?.forEach((namespace) => this.announce(namespace, PRESENCE_LEAVE_EVENT, presence));
+      }
+    });
+  }
+
+  /** This instance's entries, and the namespaces each scope with a local socket in it is seen in. */
+  private localPresence(): { entries: PresenceEntry[]; watched: Map<string, Set<Namespace>> } {
     const entries: PresenceEntry[] = [];
+    const watched = new Map<string, Set<Namespace>>([[ONLINE, new Set()]]);
     for (const namespace of this.registry.namespaces) {
       for (const [socketId, socket] of namespace.sockets) {
         for (const room of socket.rooms) {
           const entry = this.entryOf(namespace, room, socketId);
           if (entry) entries.push(entry);
+          if (typeof room !== 'string' || room === socketId || room.startsWith(USER_ROOM_PREFIX)) continue;
+          const scope = `${ROOM_SCOPE_PREFIX}${room}`;
+          watched.set(scope, (watched.get(scope) ?? new Set()).add(namespace));
         }
       }
     }
-    return entries;
+    return { entries, watched };
   }
 }

@@ -1,5 +1,5 @@
 import type { LazyRedisConnections } from '../adapter/redis-connections.js';
-import type { PresenceEntry, PresenceStore } from './presence-store.interface.js';
+import type { LapsedPresence, PresenceEntry, PresenceStore } from './presence-store.interface.js';
 
 // KEYS: the user's sockets in the scope, the scope's users. ARGV: socket, now, ttlMs, userId.
 // Returns 1 when no other live socket of the user was there.
@@ -24,6 +24,9 @@ return removed`;
 
 // KEYS: the scope's users, then the sockets key of each entry, all of one scope (so one hash slot on a
 // Redis Cluster). ARGV: now, ttlMs, then socket and userId of each entry, in the order of KEYS.
+// A user's score is the latest lapse of its sockets in the scope, so a score in the past means that
+// every socket of the user lapsed (its instance died): such users are removed here and returned, so
+// that exactly one caller, cluster-wide, announces each.
 const REFRESH = `
 local expires = tonumber(ARGV[1]) + tonumber(ARGV[2])
 for i = 2, #KEYS do
@@ -31,9 +34,10 @@ for i = 2, #KEYS do
   redis.call('PEXPIRE', KEYS[i], ARGV[2])
   redis.call('ZADD', KEYS[1], expires, ARGV[2 * i])
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-return 0`;
+if #KEYS > 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if #lapsed > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]) end
+return lapsed`;
 
 /** Entries per REFRESH call: a few milliseconds of Redis time each. */
 const REFRESH_BATCH_SIZE = 500;
@@ -41,7 +45,8 @@ const REFRESH_BATCH_SIZE = 500;
 /**
  * Presence shared by every instance. Each (scope, user) is a sorted set of sockets scored by when
  * they lapse, and each scope has a sorted set of its users: `has` is one ZCOUNT, `users` one range,
- * and a dead instance's sockets lapse `ttlMs` after its last heartbeat.
+ * and a dead instance's sockets lapse `ttlMs` after its last heartbeat, when the next heartbeat of
+ * an instance watching the scope removes and reports them.
  */
 export class RedisPresenceStore implements PresenceStore {
   constructor(
@@ -51,33 +56,42 @@ export class RedisPresenceStore implements PresenceStore {
   ) {}
 
   async add(entry: PresenceEntry): Promise<boolean> {
-    return (await (await this.redis.client()).eval(ADD, 2, ...this.keys(entry), ...this.args(entry))) === 1;
+    return (await this.redis.run((client) => client.eval(ADD, 2, ...this.keys(entry), ...this.args(entry)))) === 1;
   }
 
   async remove(entry: PresenceEntry): Promise<boolean> {
-    return (await (await this.redis.client()).eval(REMOVE, 2, ...this.keys(entry), ...this.args(entry))) === 1;
+    return (await this.redis.run((client) => client.eval(REMOVE, 2, ...this.keys(entry), ...this.args(entry)))) === 1;
   }
 
-  async refresh(entries: PresenceEntry[]): Promise<void> {
-    const client = await this.redis.client();
-    const now = Date.now();
-    for (const [scope, scoped] of groupByScope(entries)) {
-      // One script call per batch, one after the other: Redis stays free for the pub/sub traffic of the
-      // other instances and this event loop for its sockets, however many entries there are.
-      for (let start = 0; start < scoped.length; start += REFRESH_BATCH_SIZE) {
-        const batch = scoped.slice(start, start + REFRESH_BATCH_SIZE);
-        const keys = [this.usersKey(scope), ...batch.map((entry) => this.socketsKey(scope, entry.userId))];
-        await client.eval(REFRESH, keys.length, ...keys, now, this.ttlMs, ...batch.flatMap((entry) => [entry.socket, entry.userId]));
+  refresh(entries: PresenceEntry[], watched: string[] = []): Promise<LapsedPresence[]> {
+    return this.redis.run(async (client) => {
+      const now = Date.now();
+      const lapsed: LapsedPresence[] = [];
+      for (const [scope, scoped] of groupByScope(entries, watched)) {
+        // One script call per batch, one after the other: Redis stays free for the pub/sub traffic of the
+        // other instances and this event loop for its sockets, however many entries there are.
+        for (let start = 0; start === 0 || start < scoped.length; start += REFRESH_BATCH_SIZE) {
+          const batch = scoped.slice(start, start + REFRESH_BATCH_SIZE);
+          const keys = [this.usersKey(scope), ...batch.map((entry) => this.socketsKey(scope, entry.userId))];
+          const args = [now, this.ttlMs, ...batch.flatMap((entry) => [entry.socket, entry.userId])];
+          const userIds = (await client.eval(REFRESH, keys.length, ...keys, ...args)) as string[];
+          userIds.forEach((userId) => lapsed.push({ scope, userId }));
+        }
       }
-    }
+      return lapsed;
+    });
   }
 
   async has(scope: string, userId: string): Promise<boolean> {
-    return (await (await this.redis.client()).zcount(this.socketsKey(scope, userId), `(${Date.now()}`, '+inf')) > 0;
+    return (await this.redis.run((client) => client.zcount(this.socketsKey(scope, userId), `(${Date.now()}`, '+inf'))) > 0;
   }
 
-  async users(scope: string): Promise<string[]> {
-    return (await this.redis.client()).zrangebyscore(this.usersKey(scope), `(${Date.now()}`, '+inf');
+  users(scope: string): Promise<string[]> {
+    return this.redis.run((client) => client.zrangebyscore(this.usersKey(scope), `(${Date.now()}`, '+inf'));
+  }
+
+  onReconnect(listener: () => void): void {
+    this.redis.onBack(listener);
   }
 
   close(): Promise<void> {
@@ -102,8 +116,9 @@ export class RedisPresenceStore implements PresenceStore {
   }
 }
 
-function groupByScope(entries: PresenceEntry[]): Map<string, PresenceEntry[]> {
-  const byScope = new Map<string, PresenceEntry[]>();
+/** The entries of each scope, with an empty list for each watched scope that has none. */
+function groupByScope(entries: PresenceEntry[], watched: string[]): Map<string, PresenceEntry[]> {
+  const byScope = new Map<string, PresenceEntry[]>(watched.map((scope) => [scope, []]));
   for (const entry of entries) {
     const scoped = byScope.get(entry.scope);
     if (scoped) scoped.push(entry);

@@ -4,6 +4,7 @@ import { RealtimeServerRegistry } from '../adapter/realtime-server.registry.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { REALTIME_OPTIONS } from '../realtime.constants.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';
+import { refuseUserRooms, requireName, requireNames } from '../service-arguments.js';
 import { answerRequests, applyEverywhere, applyLocally, type UserSocketsRequest } from './user-sockets.request.js';
 
 /** A socket in a room, cluster-wide. */
@@ -12,7 +13,11 @@ export interface RoomMember {
   userId?: string;
 }
 
-/** Room membership; every promise resolves once the membership holds, on every instance. */
+/**
+ * Room membership; every promise resolves once the membership holds, on every instance. Room names
+ * and user ids must be non-empty strings, and `user:<id>` rooms belong to the handshake: anything
+ * else rejects with `InvalidArgumentError` before a socket is touched.
+ */
 @Injectable()
 export class RoomService {
   constructor(
@@ -24,32 +29,45 @@ export class RoomService {
 
   /** Puts a local socket in one or more rooms. */
   async join(client: Socket, room: string | string[]): Promise<void> {
+    requireNames(room, 'RoomService.join()', 'room');
+    refuseUserRooms(room, 'RoomService.join()');
     await client.join(room);
   }
 
   /** Takes a local socket out of a room. */
   async leave(client: Socket, room: string): Promise<void> {
+    requireName(room, 'RoomService.leave()', 'room');
+    refuseUserRooms(room, 'RoomService.leave()');
     await client.leave(room);
   }
 
   /** Puts every socket of the user, on every instance, in the rooms. */
-  joinUser(userId: string, room: string | string[]): Promise<void> {
+  async joinUser(userId: string, room: string | string[]): Promise<void> {
+    requireName(userId, 'RoomService.joinUser()', 'userId');
+    requireNames(room, 'RoomService.joinUser()', 'room');
+    refuseUserRooms(room, 'RoomService.joinUser()');
     return this.forUser({ action: 'join', userId, rooms: ([] as string[]).concat(room) });
   }
 
   /** Takes every socket of the user, on every instance, out of the room. */
-  leaveUser(userId: string, room: string): Promise<void> {
+  async leaveUser(userId: string, room: string): Promise<void> {
+    requireName(userId, 'RoomService.leaveUser()', 'userId');
+    requireName(room, 'RoomService.leaveUser()', 'room');
+    refuseUserRooms(room, 'RoomService.leaveUser()');
     return this.forUser({ action: 'leave', userId, rooms: [room] });
   }
 
   /** Disconnects every socket of the user on every instance, e.g. on logout or ban. */
-  disconnectUser(userId: string): Promise<void> {
+  async disconnectUser(userId: string): Promise<void> {
+    requireName(userId, 'RoomService.disconnectUser()', 'userId');
     return this.forUser({ action: 'disconnect', userId });
   }
 
   /** The sockets in the room on every instance. */
   async members(room: string, opts: { namespace?: string } = {}): Promise<RoomMember[]> {
+    requireName(room, 'RoomService.members()', 'room');
     if (!this.registry.server && this.options.redis) throw new NoSocketServerError('RoomService members');
+    this.requireRedis();
     const sockets = await this.namespace(opts.namespace)?.in(room).fetchSockets();
     return (sockets ?? []).map((socket) => {
       const userId = socket.data?.userId as string | undefined;
@@ -59,6 +77,7 @@ export class RoomService {
 
   /** How many sockets are in the room on every instance. */
   async count(room: string, opts: { namespace?: string } = {}): Promise<number> {
+    requireName(room, 'RoomService.count()', 'room');
     return (await this.members(room, opts)).length;
   }
 
@@ -67,7 +86,14 @@ export class RoomService {
     if (!server && this.options.redis) throw new NoSocketServerError(`RoomService ${request.action}`);
     if (!server) return; // one instance, no server yet: no sockets to act on
     if (!this.options.redis) return applyLocally(this.registry.namespaces, request);
+    this.requireRedis();
     await applyEverywhere(server, this.registry.namespaces, request);
+  }
+
+  /** Cluster-wide calls need the adapter's Redis: while it is down they fail at once, not at the timeout. */
+  private requireRedis(): void {
+    const redis = this.registry.redis;
+    if (redis && !redis.ready) throw redis.notConnected();
   }
 
   private namespace(name = '/'): Namespace | undefined {

@@ -1,15 +1,24 @@
 import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { PresenceService, RoomService } from '../../lib/index.js';
+import { PresenceService, RedisNotConnectedError, RoomService } from '../../lib/index.js';
 import { signTestToken } from '../../lib/testing/index.js';
 import { RoomsGateway } from '../rooms/rooms.host.js';
-import { collect, nextEvent } from '../utils/events.js';
+import { collect, nextEvent, untilCount } from '../utils/events.js';
 import { buildLibraryForInstances, InstanceProcess, type CompiledLibrary } from '../utils/instance-process.js';
-import { testRedis } from '../utils/redis-server.js';
+import { RedisServer, testRedis } from '../utils/redis-server.js';
 import { TestBed, uniquePrefix } from '../utils/test-bed.js';
 
 const secret = 'presence-test-secret';
 const as = (sub: string) => ({ token: signTestToken({ sub }, secret) });
+
+/** Presence is written after the socket event; this waits for what other instances will see. */
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`never became true: ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 describe('presence across instances', () => {
   let redis: Awaited<ReturnType<typeof testRedis>>;
@@ -37,15 +46,6 @@ describe('presence across instances', () => {
   afterEach(() => bed.close());
 
   const options = (ttlMs = 30_000) => ({ redis: { url: redis.url, keyPrefix }, auth: { secret }, presence: { ttlMs } });
-
-  /** Presence is written after the socket event; this waits for what other instances will see. */
-  async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-    const deadline = Date.now() + 5000;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`never became true: ${what}`);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
 
   it('follows a user through connect, a second tab, closing one tab and closing the last', async () => {
     const presence = b.get(PresenceService);
@@ -105,6 +105,33 @@ describe('presence across instances', () => {
     expect(await presence.online()).toEqual(['dave']);
   });
 
+  it('tells room members presence:leave for each user of a SIGKILLed instance, once cluster-wide, within ttlMs and a sweep', async () => {
+    const ttlMs = 1500;
+    const doomed = await InstanceProcess.start(library, options(ttlMs));
+    bed.defer(() => doomed.kill());
+    const survivors = await bed.apps(2, { options: options(ttlMs), providers: [RoomsGateway] });
+    const watchers = await Promise.all(survivors.map((app, i) => bed.client(app, as(`watcher${i}`))));
+    const users = Array.from({ length: 10 }, (_, i) => `doomed${i}`);
+    await Promise.all(users.map((user) => bed.client(doomed.url, as(user))));
+    const rooms = survivors[0].get(RoomService);
+    await Promise.all(['watcher0', 'watcher1', ...users].map((user) => rooms.joinUser(user, 'lobby')));
+    const presence = survivors[1].get(PresenceService);
+    await until(async () => (await presence.onlineIn('lobby')).length === users.length + 2, 'all in the lobby');
+    const leaves = watchers.map((watcher) => collect<{ room: string; userId: string }>(watcher, 'presence:leave'));
+
+    await doomed.kill();
+    const killedAt = Date.now();
+    await Promise.all(watchers.map((watcher, i) => untilCount(watcher, 'presence:leave', leaves[i], users.length, ttlMs * 3)));
+    const tookMs = Date.now() - killedAt;
+    // Both survivors sweep every ttlMs / 3; after two more rounds of each, none may announce a user again.
+    await new Promise((resolve) => setTimeout(resolve, ttlMs));
+
+    console.log(`presence:leave after SIGKILL: ${leaves.map((got) => got.length).join(' and ')} of ${users.length} per watcher, the last after ${tookMs} ms`);
+    for (const got of leaves) expect(got.sort((x, y) => x.userId.localeCompare(y.userId))).toEqual(users.sort().map((userId) => ({ room: 'lobby', userId })));
+    expect(tookMs).toBeLessThanOrEqual(ttlMs + ttlMs / 3 + 1000);
+    expect((await presence.onlineIn('lobby')).sort()).toEqual(['watcher0', 'watcher1']);
+  });
+
   it('keeps connected users online past presence.ttlMs, in every scope, with the heartbeat', async () => {
     const ttlMs = 600;
     const app = await bed.app({ options: options(ttlMs), providers: [RoomsGateway] });
@@ -128,6 +155,48 @@ describe('presence across instances', () => {
     await bed.close();
 
     expect(await admin.keys(`${keyPrefix}:*`)).toEqual([]);
+  });
+});
+
+describe('presence through a Redis outage', () => {
+  let redis: RedisServer;
+  let bed: TestBed;
+
+  beforeEach(async () => {
+    redis = await RedisServer.start(['--requirepass', 'sesame']); // our own: the test stops it
+    bed = new TestBed();
+  });
+  afterEach(async () => {
+    await bed.close();
+    await redis.stop();
+  });
+
+  it('rejects service calls with RedisNotConnectedError while Redis is down, and has users online again within about a second of its return', async () => {
+    const url = `redis://:sesame@127.0.0.1:${redis.port}`;
+    // The default ttlMs: the heartbeat comes every 10 s, so only the re-registration can be this quick.
+    const app = await bed.app({ options: { redis: { url, keyPrefix: uniquePrefix('presence-outage') }, auth: { secret } }, providers: [RoomsGateway] });
+    await bed.client(app, as('gina'));
+    const presence = app.get(PresenceService);
+    await until(() => presence.isOnline('gina'), 'gina online');
+
+    await redis.stop();
+    await bed.logger.waitFor(/presence is not updated until it returns/);
+    const error = (await presence.isOnline('gina').catch((thrown: unknown) => thrown)) as Error;
+    expect(error).toBeInstanceOf(RedisNotConnectedError);
+    expect(error.message).toBe(
+      `Redis at redis://:***@127.0.0.1:${redis.port} is not connected right now (presence); this is temporary, the connection is retried by itself. ` +
+        'Retry the call later, or answer 503 Service Unavailable.',
+    );
+    await expect(presence.online()).rejects.toBeInstanceOf(RedisNotConnectedError);
+    await expect(app.get(RoomService).joinUser('gina', 'lobby')).rejects.toBeInstanceOf(RedisNotConnectedError);
+    await expect(app.get(RoomService).members('lobby')).rejects.toBeInstanceOf(RedisNotConnectedError);
+
+    await redis.start(); // empty: the server keeps nothing on disk
+    const startedAt = Date.now();
+    await until(() => presence.isOnline('gina').catch(() => false), 'gina online again');
+    const tookMs = Date.now() - startedAt;
+    console.log(`presence back ${tookMs} ms after Redis restarted`);
+    expect(tookMs).toBeLessThan(2000);
   });
 });
 

@@ -21,3 +21,21 @@ export function collect<T = unknown>(socket: Socket, event: string): T[] {
   socket.on(event, (payload: T) => received.push(payload));
   return received;
 }
+
+/** Resolves once `received` (from {@link collect}) holds `count` items; rejects after `timeoutMs` with what came. */
+export function untilCount<T>(socket: Socket, event: string, received: T[], count: number, timeoutMs = 5000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (received.length < count) return;
+      clearTimeout(timer);
+      socket.off(event, check);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      socket.off(event, check);
+      reject(new Error(`${received.length} of ${count} "${event}" within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on(event, check);
+    check();
+  });
+}
