@@ -1,4 +1,7 @@
+import { Redis } from 'ioredis';
 import type { Socket } from 'socket.io-client';
+import { WebsocketBroadcastService } from '../../lib/index.js';
+import { signTestToken } from '../../lib/testing/index.js';
 import { collect, nextEvent } from '../utils/events.js';
 import { RedisServer } from '../utils/redis-server.js';
 import { TestBed, uniquePrefix } from '../utils/test-bed.js';
@@ -53,5 +56,40 @@ describe('Redis going away and coming back', () => {
     expect(heardOnB).not.toContain('during the outage'); // dropped, never replayed late
     expect(bed.logger.lines.filter((line) => line.level === 'error')).toEqual([]);
     await bed.logger.waitFor(/is back/, 2);
+  });
+
+  it('delivers nothing stale after Redis returns: publishes in flight when it died are dropped, not resent', async () => {
+    const secret = 'outage-secret';
+    const keyPrefix = uniquePrefix('stale');
+    const [a, b] = await bed.apps(2, { options: { redis: { url: redis.url, keyPrefix }, auth: { secret } }, providers: [EchoGateway] });
+    const receiver = await bed.client(a, { token: signTestToken({ sub: 'hal' }, secret) });
+    const marker = await bed.client(b, { token: signTestToken({ sub: 'ida' }, secret) });
+    await shoutUntilHeard(marker, receiver, 'before', 1000);
+    let redisRestarted = false;
+    const late: number[] = [];
+    receiver.on('numbered', (n: number) => redisRestarted && late.push(n));
+
+    // A hung Redis leaves the publishes unanswered on the connection; then it dies.
+    redis.pause();
+    const broadcast = b.get(WebsocketBroadcastService);
+    for (let n = 1; n <= 20; n++) await broadcast.sendToUser('hal', 'numbered', n);
+    await redis.stop();
+    await bed.logger.waitFor(/is unavailable/, 2);
+
+    await redis.start();
+    redisRestarted = true;
+    // Subscribed before the instances reconnect (they retry after a delay), it sees all they publish.
+    const published: string[] = [];
+    const watcher = new Redis(redis.url);
+    bed.defer(() => watcher.quit());
+    await watcher.psubscribe(`${keyPrefix}#*`);
+    watcher.on('pmessageBuffer', (_pattern: Buffer, _channel: Buffer, message: Buffer) => published.push(message.toString('latin1')));
+    await shoutUntilHeard(marker, receiver, 'after', 10_000);
+
+    const resent = published.filter((message) => message.includes('numbered')).length;
+    console.log(`20 publishes in flight when Redis died: ${resent} resent after it returned, ${late.length} delivered late`);
+    expect(published.some((message) => message.includes('after'))).toBe(true);
+    expect(resent).toBe(0);
+    expect(late).toEqual([]);
   });
 });

@@ -44,6 +44,11 @@ export class RedisServer {
     child.stderr!.resume();
   }
 
+  /** Freezes Redis (SIGSTOP): connections stay open and commands go unanswered, as on a hung host. */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
   /** Stops Redis the way a crash would look to clients: every connection drops at once. */
   async stop(): Promise<void> {
     const child = this.process;
