@@ -41,6 +41,7 @@ export { RealtimeException } from './errors/realtime.exception.js';
 export type { RealtimeErrorCode, RealtimeFieldError } from './errors/realtime.exception.js';
 export type { ClientError } from './errors/client-error.js';
 export { InvalidRealtimeOptionsError } from './errors/invalid-realtime-options.error.js';
+export { InvalidArgumentError } from './errors/invalid-argument.error.js';
 export { RedisConnectionError } from './errors/redis-connection.error.js';
 export { RedisNotConnectedError } from './errors/redis-not-connected.error.js';
 export { NoSocketServerError } from './errors/no-socket-server.error.js';
