@@ -5,6 +5,7 @@ export type {
   RealtimeAuthOptions,
   RealtimeModuleOptions,
   RealtimeOptionsFactory,
+  PresenceRoomEvents,
   RealtimePresenceOptions,
   RealtimeRateLimitOptions,
   RealtimeRedisOptions,
@@ -24,7 +25,8 @@ export type { RealtimeRoomsOptions } from './realtime-options.interface.js';
 
 // Presence
 export { PresenceService } from './presence/presence.service.js';
-export { PRESENCE_JOIN_EVENT, PRESENCE_LEAVE_EVENT } from './realtime.constants.js';
+export { PRESENCE_DIFF_EVENT, PRESENCE_JOIN_EVENT, PRESENCE_LEAVE_EVENT } from './realtime.constants.js';
+export type { PresenceDiff } from './presence/presence-announcer.js';
 
 // Authentication
 export { WsAuth } from './auth/ws-auth.decorator.js';

@@ -81,6 +81,14 @@ export interface RealtimeRoomsOptions {
   authorize: (user: any, room: string, client: Socket) => boolean | Promise<boolean>;
 }
 
+/**
+ * How a room's members hear that a user entered or left it: `'diff'`, one `presence:diff`
+ * `{ room, joined, left }` per room at most every `diffIntervalMs`; `'each'`, `presence:join` /
+ * `presence:leave` `{ room, userId }` per user (N users entering one room send about N²/2 events);
+ * `false`, none (presence is still kept: `onlineIn()` answers).
+ */
+export type PresenceRoomEvents = 'diff' | 'each' | false;
+
 /** Cluster-wide presence. */
 export interface RealtimePresenceOptions {
   /**
@@ -88,6 +96,17 @@ export interface RealtimePresenceOptions {
    * @default 30000
    */
   ttlMs?: number;
+  /**
+   * How room members hear of arrivals and departures, for every room or chosen per room,
+   * e.g. `(room) => (room.startsWith('live:') ? false : 'diff')`.
+   * @default 'diff'
+   */
+  roomEvents?: PresenceRoomEvents | ((room: string) => PresenceRoomEvents);
+  /**
+   * The shortest time between two `presence:diff` of one room, in ms.
+   * @default 100
+   */
+  diffIntervalMs?: number;
 }
 
 /** Options of `RealtimeModule.forRoot()` / `forRootAsync()`. */

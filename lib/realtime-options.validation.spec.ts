@@ -30,7 +30,7 @@ describe('validateRealtimeOptions', () => {
       maxHttpBufferSize: 1e5,
       rateLimit: { points: 10, durationMs: 1000 },
       rooms: { authorize: () => true },
-      presence: { ttlMs: 10_000 },
+      presence: { ttlMs: 10_000, roomEvents: (room: string) => (room.startsWith('live:') ? false : 'diff') as 'diff' | false, diffIntervalMs: 250 },
     };
     expect(validateRealtimeOptions(options)).toBe(options);
     expect(validateRealtimeOptions({ redis: { url: 'rediss://u:p@host:6380/1' }, auth: { publicKey: 'PEM', algorithms: ['ES256'] }, rateLimit: false, presence: false })).toBeDefined();
@@ -61,6 +61,7 @@ describe('validateRealtimeOptions', () => {
     ['rate limit true', { rateLimit: true }, 'Invalid RealtimeModule option "rateLimit": expected an object like { points: 20, durationMs: 1000 } or false, got a boolean.'],
     ['rooms without authorize', { rooms: {} }, 'Invalid RealtimeModule option "rooms.authorize": give a function (user, room) => boolean; without it, leave "rooms" out.'],
     ['presence ttl zero', { presence: { ttlMs: 0 } }, 'Invalid RealtimeModule option "presence.ttlMs": expected a positive number, got a number.'],
+    ['presence room events by another name', { presence: { roomEvents: 'all' } }, `Invalid RealtimeModule option "presence.roomEvents": expected 'diff', 'each', false or a function (room) => one of them, got the string "all".`],
     ['options that are not an object', 'redis://localhost', `Invalid RealtimeModule option "options": expected an object like { redis: { url }, auth: { secret } }, got the string "redis://localhost".`],
   ])('refuses %s with an error naming the option and the fix', (_case, options, message) => {
     const error = errorOf(options);

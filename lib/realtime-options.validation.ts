@@ -155,9 +155,14 @@ function rooms(value: unknown, name: string): void {
   if ((value as Record<string, unknown>).authorize === undefined) fail(`${name}.authorize`, 'give a function (user, room) => boolean; without it, leave "rooms" out.');
 }
 
+function roomEvents(value: unknown, name: string): void {
+  if (value === 'diff' || value === 'each' || value === false || typeof value === 'function') return;
+  fail(name, `expected 'diff', 'each', false or a function (room) => one of them, got ${describe(value)}.`);
+}
+
 function presence(value: unknown, name: string): void {
   if (value === false) return;
-  checkObject(value, name, { ttlMs: positiveNumber }, '{ ttlMs: 30000 } or false');
+  checkObject(value, name, { ttlMs: positiveNumber, roomEvents, diffIntervalMs: positiveNumber }, "{ ttlMs: 30000, roomEvents: 'diff' } or false");
 }
 
 const MODULE_CHECKS: Checks = {

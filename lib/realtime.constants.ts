@@ -34,10 +34,16 @@ export const ROOM_LEAVE_EVENT = 'room:leave';
 /** How long a dead instance's users stay online at most, unless `presence.ttlMs` says otherwise. */
 export const DEFAULT_PRESENCE_TTL_MS = 30_000;
 
-/** Sent to a room's members when a user's first socket enters it: `{ room, userId }`. */
+/** How often at most a room's members get a `presence:diff`, unless `presence.diffIntervalMs` says otherwise. */
+export const DEFAULT_PRESENCE_DIFF_INTERVAL_MS = 100;
+
+/** Sent to a room's members at most every `presence.diffIntervalMs`: `{ room, joined, left }` (user ids). */
+export const PRESENCE_DIFF_EVENT = 'presence:diff';
+
+/** With `presence.roomEvents: 'each'`, sent to a room's members when a user's first socket enters it: `{ room, userId }`. */
 export const PRESENCE_JOIN_EVENT = 'presence:join';
 
-/** Sent to a room's members when a user's last socket leaves it: `{ room, userId }`. */
+/** With `presence.roomEvents: 'each'`, sent to a room's members when a user's last socket leaves it: `{ room, userId }`. */
 export const PRESENCE_LEAVE_EVENT = 'presence:leave';
 
 /** Prefix of the room every socket of a user joins at the handshake; clients can never join one. */

@@ -1,13 +1,14 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Namespace } from 'socket.io';
 import { RealtimeServerRegistry } from '../adapter/realtime-server.registry.js';
 import { guardCallback } from '../errors/guard-callback.js';
 import { PresenceDisabledError } from '../errors/presence-disabled.error.js';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
-import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
-import { PRESENCE_JOIN_EVENT, PRESENCE_LEAVE_EVENT, REALTIME_OPTIONS, USER_ROOM_PREFIX } from '../realtime.constants.js';
+import type { PresenceRoomEvents, RealtimeModuleOptions } from '../realtime-options.interface.js';
+import { DEFAULT_PRESENCE_DIFF_INTERVAL_MS, REALTIME_OPTIONS, USER_ROOM_PREFIX } from '../realtime.constants.js';
 import { requireName } from '../service-arguments.js';
+import { PresenceAnnouncer, type PresenceChange } from './presence-announcer.js';
 import { presenceTtlMs } from './presence-store.factory.js';
 import { PresenceStore, type PresenceEntry } from './presence-store.interface.js';
 
@@ -16,15 +17,16 @@ const ROOM_SCOPE_PREFIX = 'room:';
 
 /**
  * Who is online, cluster-wide and multi-tab aware: a user is online while any of its sockets is
- * connected on any instance. Room members get `presence:join` / `presence:leave` `{ room, userId }`
- * when a user's first socket enters or last socket leaves the room, also when the instance that held
- * the socket died (`presence:leave` then comes within `ttlMs` and a third of it).
+ * connected on any instance. Room members hear when a user's first socket enters or last socket
+ * leaves the room (`presence.roomEvents`), also when the instance that held the socket died (within
+ * `ttlMs` and a third of it).
  */
 @Injectable()
-export class PresenceService implements OnApplicationShutdown {
+export class PresenceService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(PresenceService.name);
   private readonly instanceId = randomUUID();
   private readonly pending = new Set<Promise<void>>();
+  private readonly announcer: PresenceAnnouncer;
   private heartbeat?: NodeJS.Timeout;
 
   constructor(
@@ -32,6 +34,8 @@ export class PresenceService implements OnApplicationShutdown {
     @Inject(PresenceStore) private readonly store: PresenceStore,
     private readonly registry: RealtimeServerRegistry,
   ) {
+    const presence = options.presence || {};
+    this.announcer = new PresenceAnnouncer(roomEventsOf(presence.roomEvents), presence.diffIntervalMs ?? DEFAULT_PRESENCE_DIFF_INTERVAL_MS, this.logger);
     if (options.presence === false) return;
     registry.onNamespace((namespace) => this.track(namespace));
     registry.onServer(() => this.startHeartbeat());
@@ -54,6 +58,11 @@ export class PresenceService implements OnApplicationShutdown {
     return this.enabled().users(`${ROOM_SCOPE_PREFIX}${room}`);
   }
 
+  /** The last changes, those of this instance's own sockets closing, go out as they come. */
+  beforeApplicationShutdown(): void {
+    this.announcer.stopBatching();
+  }
+
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.heartbeat);
     await Promise.all(this.pending);
@@ -71,14 +80,14 @@ export class PresenceService implements OnApplicationShutdown {
       'join-room',
       guardCallback(this.logger, context, (room: unknown, socketId: string) => {
         const entry = this.entryOf(namespace, room, socketId);
-        if (entry) this.run(this.store.add(entry), (first) => first && this.announce(namespace, PRESENCE_JOIN_EVENT, entry));
+        if (entry) this.run(this.store.add(entry), (first) => first && this.announce(namespace, entry, 'joined'));
       }),
     );
     namespace.adapter.on(
       'leave-room',
       guardCallback(this.logger, context, (room: unknown, socketId: string) => {
         const entry = this.entryOf(namespace, room, socketId);
-        if (entry) this.run(this.store.remove(entry), (last) => last && this.announce(namespace, PRESENCE_LEAVE_EVENT, entry));
+        if (entry) this.run(this.store.remove(entry), (last) => last && this.announce(namespace, entry, 'left'));
       }),
     );
   }
@@ -93,10 +102,8 @@ export class PresenceService implements OnApplicationShutdown {
     return userId === undefined ? undefined : { scope: `${ROOM_SCOPE_PREFIX}${room}`, userId, socket };
   }
 
-  private announce(namespace: Namespace, event: string, { scope, userId }: Omit<PresenceEntry, 'socket'>): void {
-    if (!scope.startsWith(ROOM_SCOPE_PREFIX)) return;
-    const room = scope.slice(ROOM_SCOPE_PREFIX.length);
-    namespace.to(room).emit(event, { room, userId });
+  private announce(namespace: Namespace, { scope, userId }: Omit<PresenceEntry, 'socket'>, change: PresenceChange): void {
+    if (scope.startsWith(ROOM_SCOPE_PREFIX)) this.announcer.announce(namespace, scope.slice(ROOM_SCOPE_PREFIX.length), userId, change);
   }
 
   private run<T>(operation: Promise<T>, then: (result: T) => unknown): void {
@@ -121,13 +128,13 @@ export class PresenceService implements OnApplicationShutdown {
 
   /**
    * Extends this instance's entries, and announces the users whose sockets lapsed (a dead instance's)
-   * in the rooms this instance's sockets are in, so that their members hear `presence:leave`.
+   * in the rooms this instance's sockets are in, so that their members hear that they left.
    */
   private beat(): void {
     const { entries, watched } = this.localPresence();
     this.run(this.store.refresh(entries, [...watched.keys()]), (lapsed) => {
       for (const presence of lapsed) {
-        watched.get(presence.scope)?.forEach((namespace) => this.announce(namespace, PRESENCE_LEAVE_EVENT, presence));
+        watched.get(presence.scope)?.forEach((namespace) => this.announce(namespace, presence, 'left'));
       }
     });
   }
@@ -149,4 +156,8 @@ export class PresenceService implements OnApplicationShutdown {
     }
     return { entries, watched };
   }
+}
+
+function roomEventsOf(roomEvents: PresenceRoomEvents | ((room: string) => PresenceRoomEvents) = 'diff'): (room: string) => PresenceRoomEvents {
+  return typeof roomEvents === 'function' ? roomEvents : () => roomEvents;
 }

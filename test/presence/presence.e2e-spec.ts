@@ -1,15 +1,22 @@
 import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { PresenceService, RedisNotConnectedError, RoomService } from '../../lib/index.js';
+import { PresenceService, RedisNotConnectedError, RoomService, type PresenceDiff, type RealtimePresenceOptions } from '../../lib/index.js';
+import type { Socket } from 'socket.io-client';
 import { signTestToken } from '../../lib/testing/index.js';
 import { RoomsGateway } from '../rooms/rooms.host.js';
-import { collect, nextEvent, untilCount } from '../utils/events.js';
+import { collect, nextEvent } from '../utils/events.js';
 import { buildLibraryForInstances, InstanceProcess, type CompiledLibrary } from '../utils/instance-process.js';
 import { RedisServer, testRedis } from '../utils/redis-server.js';
 import { TestBed, uniquePrefix } from '../utils/test-bed.js';
 
 const secret = 'presence-test-secret';
 const as = (sub: string) => ({ token: signTestToken({ sub }, secret) });
+
+/** Resolves once the `presence:diff`s collected in `diffs` have `count` users leaving. */
+async function untilLeft(socket: Socket, diffs: PresenceDiff[], count: number, timeoutMs: number): Promise<void> {
+  const left = () => diffs.reduce((sum, diff) => sum + diff.left.length, 0);
+  while (left() < count) await nextEvent(socket, 'presence:diff', timeoutMs);
+}
 
 /** Presence is written after the socket event; this waits for what other instances will see. */
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -45,7 +52,7 @@ describe('presence across instances', () => {
   });
   afterEach(() => bed.close());
 
-  const options = (ttlMs = 30_000) => ({ redis: { url: redis.url, keyPrefix }, auth: { secret }, presence: { ttlMs } });
+  const options = (ttlMs = 30_000, presence: RealtimePresenceOptions = {}) => ({ redis: { url: redis.url, keyPrefix }, auth: { secret }, presence: { ttlMs, ...presence } });
 
   it('follows a user through connect, a second tab, closing one tab and closing the last', async () => {
     const presence = b.get(PresenceService);
@@ -63,7 +70,8 @@ describe('presence across instances', () => {
     expect(await presence.online()).toEqual([]);
   });
 
-  it('tells room members when a user first enters and last leaves, across instances', async () => {
+  it("with roomEvents 'each', tells room members when a user first enters and last leaves, across instances", async () => {
+    [a, b] = await bed.apps(2, { options: options(30_000, { roomEvents: 'each' }), providers: [RoomsGateway] });
     const bob = await bed.client(b, as('bob'));
     const bobJoined = nextEvent(bob, 'presence:join');
     await b.get(RoomService).joinUser('bob', 'lobby');
@@ -111,25 +119,94 @@ describe('presence across instances', () => {
     bed.defer(() => doomed.kill());
     const survivors = await bed.apps(2, { options: options(ttlMs), providers: [RoomsGateway] });
     const watchers = await Promise.all(survivors.map((app, i) => bed.client(app, as(`watcher${i}`))));
+    const diffs = watchers.map((watcher) => collect<PresenceDiff>(watcher, 'presence:diff'));
     const users = Array.from({ length: 10 }, (_, i) => `doomed${i}`);
     await Promise.all(users.map((user) => bed.client(doomed.url, as(user))));
     const rooms = survivors[0].get(RoomService);
-    await Promise.all(['watcher0', 'watcher1', ...users].map((user) => rooms.joinUser(user, 'lobby')));
-    const presence = survivors[1].get(PresenceService);
-    await until(async () => (await presence.onlineIn('lobby')).length === users.length + 2, 'all in the lobby');
-    const leaves = watchers.map((watcher) => collect<{ room: string; userId: string }>(watcher, 'presence:leave'));
+    await Promise.all(['watcher0', 'watcher1'].map((user) => rooms.joinUser(user, 'lobby')));
+    await Promise.all(users.map((user) => rooms.joinUser(user, 'lobby')));
+    const joinedOf = (received: PresenceDiff[]) => received.flatMap((diff) => diff.joined);
+    const leftOf = (received: PresenceDiff[]) => received.flatMap((diff) => diff.left.map((userId) => `${diff.room}:${userId}`));
+    for (const [i, watcher] of watchers.entries()) while (!users.every((user) => joinedOf(diffs[i]).includes(user))) await nextEvent(watcher, 'presence:diff');
 
     await doomed.kill();
     const killedAt = Date.now();
-    await Promise.all(watchers.map((watcher, i) => untilCount(watcher, 'presence:leave', leaves[i], users.length, ttlMs * 3)));
+    await Promise.all(watchers.map((watcher, i) => untilLeft(watcher, diffs[i], users.length, ttlMs * 3)));
     const tookMs = Date.now() - killedAt;
     // Both survivors sweep every ttlMs / 3; after two more rounds of each, none may announce a user again.
     await new Promise((resolve) => setTimeout(resolve, ttlMs));
 
-    console.log(`presence:leave after SIGKILL: ${leaves.map((got) => got.length).join(' and ')} of ${users.length} per watcher, the last after ${tookMs} ms`);
-    for (const got of leaves) expect(got.sort((x, y) => x.userId.localeCompare(y.userId))).toEqual(users.sort().map((userId) => ({ room: 'lobby', userId })));
+    console.log(`left after SIGKILL: ${diffs.map((got) => leftOf(got).length).join(' and ')} of ${users.length} per watcher, the last after ${tookMs} ms`);
+    for (const got of diffs) {
+      expect(leftOf(got).sort()).toEqual(users.map((userId) => `lobby:${userId}`).sort());
+      expect(joinedOf(got).filter((user) => user.startsWith('doomed')).sort()).toEqual([...users].sort()); // each once
+    }
     expect(tookMs).toBeLessThanOrEqual(ttlMs + ttlMs / 3 + 1000);
-    expect((await presence.onlineIn('lobby')).sort()).toEqual(['watcher0', 'watcher1']);
+    expect((await survivors[1].get(PresenceService).onlineIn('lobby')).sort()).toEqual(['watcher0', 'watcher1']);
+  });
+
+  it('tells room members who entered and left in one presence:diff per interval, with the net changes only', async () => {
+    [a, b] = await bed.apps(2, { options: options(30_000, { diffIntervalMs: 200 }), providers: [RoomsGateway] });
+    const bob = await bed.client(b, as('bob'));
+    await b.get(RoomService).joinUser('bob', 'lobby');
+    expect(await nextEvent(bob, 'presence:diff')).toEqual({ room: 'lobby', joined: ['bob'], left: [] });
+    const diffs = collect<PresenceDiff>(bob, 'presence:diff');
+    const [carol, dave, erin] = await Promise.all(['carol', 'dave', 'erin'].map((user) => bed.client(a, as(user))));
+
+    const next = nextEvent(bob, 'presence:diff');
+    await Promise.all(['carol', 'dave', 'erin'].map((user) => a.get(RoomService).joinUser(user, 'lobby')));
+    await a.get(RoomService).leaveUser('erin', 'lobby'); // came and went within the interval: no change to tell
+    expect(await next).toEqual({ room: 'lobby', joined: expect.arrayContaining(['carol', 'dave']), left: [] });
+    expect(diffs[0].joined).toHaveLength(2);
+
+    const left = nextEvent(bob, 'presence:diff');
+    carol.close();
+    dave.close();
+    expect(await left).toEqual({ room: 'lobby', joined: [], left: expect.arrayContaining(['carol', 'dave']) });
+    expect(diffs.length).toBe(2);
+    erin.close();
+  });
+
+  it('sends a big room a bounded number of diffs, whatever the number of users entering it', async () => {
+    const diffIntervalMs = 100;
+    const [app] = await bed.apps(1, { options: options(30_000, { diffIntervalMs }), providers: [RoomsGateway] });
+    const first = await bed.client(app, as('first'));
+    await app.get(RoomService).joinUser('first', 'stage');
+    await nextEvent(first, 'presence:diff');
+    const diffs = collect<PresenceDiff>(first, 'presence:diff');
+    const users = Array.from({ length: 300 }, (_, i) => `fan${i}`);
+    const startedAt = Date.now();
+
+    for (let i = 0; i < users.length; i += 50) {
+      const batch = users.slice(i, i + 50);
+      await Promise.all(batch.map((user) => bed.client(app, as(user))));
+      await Promise.all(batch.map((user) => app.get(RoomService).joinUser(user, 'stage')));
+    }
+    while (diffs.flatMap((diff) => diff.joined).length < users.length) await nextEvent(first, 'presence:diff');
+    const elapsedMs = Date.now() - startedAt;
+
+    // With one event per user entering, the first member alone would get 300; each later one as many as came after it.
+    console.log(`300 users entering one room: ${diffs.length} presence:diff in ${elapsedMs} ms to its first member`);
+    expect(diffs.length).toBeLessThanOrEqual(Math.ceil(elapsedMs / diffIntervalMs) + 1);
+    expect(diffs.flatMap((diff) => diff.joined).sort()).toEqual([...users].sort());
+  });
+
+  it('lets the app choose per room, e.g. no presence events in a live event\'s room', async () => {
+    const roomEvents = (room: string) => (room.startsWith('live:') ? false : 'diff');
+    const [app] = await bed.apps(1, { options: options(30_000, { roomEvents }), providers: [RoomsGateway] });
+    const host = await bed.client(app, as('host'));
+    const rooms = app.get(RoomService);
+    await rooms.joinUser('host', ['live:final', 'backstage']);
+    expect(await nextEvent(host, 'presence:diff')).toEqual({ room: 'backstage', joined: ['host'], left: [] });
+    const diffs = collect<PresenceDiff>(host, 'presence:diff');
+    await bed.client(app, as('fan'));
+
+    await rooms.joinUser('fan', 'live:final');
+    await rooms.joinUser('host', 'green-room'); // an event after the one that must not come
+
+    expect(await nextEvent(host, 'presence:diff')).toEqual({ room: 'green-room', joined: ['host'], left: [] });
+    expect(diffs).toEqual([{ room: 'green-room', joined: ['host'], left: [] }]);
+    expect(await app.get(PresenceService).onlineIn('live:final')).toEqual(expect.arrayContaining(['host', 'fan']));
   });
 
   it('keeps connected users online past presence.ttlMs, in every scope, with the heartbeat', async () => {

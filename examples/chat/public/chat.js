@@ -89,14 +89,10 @@ function connect() {
     clearTimeout(state.typingTimer);
     state.typingTimer = setTimeout(() => ($('typing').textContent = ''), 2000);
   });
-  state.chat.on('presence:join', ({ room, userId }) => {
+  state.chat.on('presence:diff', ({ room, joined, left }) => {
     if (room !== state.room) return;
-    state.online.add(userId);
-    renderOnline();
-  });
-  state.chat.on('presence:leave', ({ room, userId }) => {
-    if (room !== state.room) return;
-    state.online.delete(userId);
+    left.forEach((userId) => state.online.delete(userId));
+    joined.forEach((userId) => state.online.add(userId));
     renderOnline();
   });
 
