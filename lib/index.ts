@@ -30,7 +30,7 @@ export type { PresenceDiff } from './presence/presence-announcer.js';
 
 // Authentication
 export { WsAuth } from './auth/ws-auth.decorator.js';
-export type { WsAuthOptions } from './auth/ws-auth.decorator.js';
+export type { WsAuthOptions } from './auth/ws-auth-options.interface.js';
 export { WsAuthGuard } from './auth/ws-auth.guard.js';
 export { WsUser } from './auth/ws-user.decorator.js';
 export { HandshakeRefusalError } from './auth/handshake-refusal.error.js';

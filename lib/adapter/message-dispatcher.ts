@@ -2,9 +2,8 @@ import type { Logger } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { isObservable, type Observable, type Subscription } from 'rxjs';
 import type { Socket } from 'socket.io';
+import { isAck, type Ack } from '../errors/client-reply.js';
 import { guardCallback } from '../errors/guard-callback.js';
-
-type Ack = (response: unknown) => void;
 
 interface DispatchOptions {
   /** Nest's result-to-Observable transform, as given to `bindMessageHandlers`. */
@@ -105,5 +104,5 @@ function respond(socket: Socket, response: unknown, ack: Ack | undefined): void 
   if (response === undefined || response === null) return;
   const { event, data } = response as { event?: string; data?: unknown };
   if (event) return void socket.emit(event, data);
-  if (typeof ack === 'function') ack(response);
+  if (isAck(ack)) ack(response);
 }

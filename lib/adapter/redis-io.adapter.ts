@@ -4,6 +4,7 @@ import type { Observable } from 'rxjs';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
+import type { Ack } from '../errors/client-reply.js';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS } from '../realtime.constants.js';
@@ -80,7 +81,7 @@ export class RedisIoAdapter extends IoAdapter {
    * guards, pipes, interceptors, filters and responses behave as with Nest's own binding.
    */
   override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
-    dispatchMessages(socket, handlers, { transform, mapPayload: (payload) => this.mapPayload(payload) as { data?: unknown; ack?: (response: unknown) => void }, logger: this.adapterLogger });
+    dispatchMessages(socket, handlers, { transform, mapPayload: (payload) => this.mapPayload(payload) as { data?: unknown; ack?: Ack }, logger: this.adapterLogger });
   }
 
   /**

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { JwtPayload } from 'jsonwebtoken';
 import type { Socket } from 'socket.io';
-import { clientError, type ClientError } from '../errors/client-error.js';
+import { clientError } from '../errors/client-error.js';
+import { isAck, type Ack } from '../errors/client-reply.js';
 import { guardCallback } from '../errors/guard-callback.js';
 import { AUTH_EXPIRED_EVENT, AUTH_REFRESH_EVENT } from '../realtime.constants.js';
 import type { JwtVerifier } from './jwt-verifier.js';
@@ -18,8 +19,6 @@ interface ExpiryOptions {
 }
 
 const logger = new Logger('TokenExpiry');
-
-type Ack = (reply: { status: 'ok' } | ClientError) => void;
 
 /**
  * When the token's `exp` passes, emits `auth:expired` and disconnects after the grace period unless
@@ -58,7 +57,7 @@ export function watchTokenExpiry(socket: Socket, payload: JwtPayload, options: E
   };
   socket.on(
     AUTH_REFRESH_EVENT,
-    guardCallback(logger, `"${AUTH_REFRESH_EVENT}"`, (body: unknown, ack?: Ack) => refresh(body, typeof ack === 'function' ? ack : () => undefined)),
+    guardCallback(logger, `"${AUTH_REFRESH_EVENT}"`, (body: unknown, ack?: unknown) => refresh(body, isAck(ack) ? ack : () => undefined)),
   );
   socket.once('disconnect', () => clearTimeout(timer));
   schedule(payload.exp);

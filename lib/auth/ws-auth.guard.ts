@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Socket } from 'socket.io';
 import { RealtimeException } from '../errors/realtime.exception.js';
 import { WS_AUTH_METADATA } from '../realtime.constants.js';
-import type { WsAuthOptions } from './ws-auth.decorator.js';
+import type { WsAuthOptions } from './ws-auth-options.interface.js';
 
 /**
  * Lets a message through when the socket has an authenticated user (and the roles or policy of

@@ -10,7 +10,8 @@ export interface ClientError {
   details?: RealtimeFieldError[];
 }
 
-// What Nest throws when a guard returns false.
+// What Nest throws when a guard returns false: a plain WsException with this text. Nest exports the
+// text (FORBIDDEN_MESSAGE) only from @nestjs/core/internal, which a library must not import.
 const GUARD_REFUSAL = 'Forbidden resource';
 
 const CODE_BY_STATUS: Partial<Record<number, RealtimeErrorCode>> = {
@@ -40,7 +41,7 @@ export const INTERNAL_ERROR: ClientError = clientError('INTERNAL', 'Internal ser
 
 function fromWsException(exception: WsException): ClientError {
   const error = exception.getError();
-  if (error === GUARD_REFUSAL) return clientError('FORBIDDEN', 'Forbidden');
+  if (error === GUARD_REFUSAL && exception.constructor === WsException) return clientError('FORBIDDEN', 'Forbidden');
   if (typeof error === 'string') return clientError('BAD_REQUEST', error);
   const { code, message } = error as { code?: RealtimeErrorCode; message?: string };
   return clientError(code ?? 'BAD_REQUEST', message ?? 'Bad request');

@@ -1,6 +1,7 @@
 import { Catch, Logger, type ArgumentsHost, type WsExceptionFilter } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { INTERNAL_ERROR, toClientError } from './client-error.js';
+import { replyWithError } from './client-reply.js';
 
 /**
  * Answers a failed message so that no client hangs: the ack receives `{ status: 'error', code,
@@ -18,11 +19,8 @@ export class RealtimeExceptionFilter implements WsExceptionFilter {
     const event = ws.getPattern();
     const error = toClientError(exception);
     if (!error) this.logger.error(`"${event}" failed: ${describe(exception)}`, (exception as Error)?.stack);
-    const body = error ?? INTERNAL_ERROR;
     // Nest calls filters with (client, data, ack, pattern); ack is there when the client asked for one.
-    const ack: unknown = host.getArgByIndex(2);
-    if (typeof ack === 'function') return void ack(body);
-    client.emit('exception', { ...body, event });
+    replyWithError(client, event, error ?? INTERNAL_ERROR, host.getArgByIndex(2));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import { clientError } from '../errors/client-error.js';
+import { isAck, replyWithError } from '../errors/client-reply.js';
 import type { RealtimeRateLimitOptions } from '../realtime-options.interface.js';
 
 const RATE_LIMITED = clientError('RATE_LIMITED', 'Too many events; slow down');
@@ -27,9 +28,8 @@ export function limitRate(socket: Socket, { points, durationMs }: RealtimeRateLi
     refused += 1;
     if (refused > points) return void socket.disconnect(true);
     const ack: unknown = packet[packet.length - 1];
-    if (typeof ack === 'function') return void ack(RATE_LIMITED);
-    if (toldByEvent) return;
-    toldByEvent = true;
-    socket.emit('exception', { ...RATE_LIMITED, event: packet[0] });
+    if (!isAck(ack) && toldByEvent) return;
+    toldByEvent ||= !isAck(ack);
+    replyWithError(socket, packet[0], RATE_LIMITED, ack);
   });
 }

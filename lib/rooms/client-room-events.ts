@@ -1,11 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
-import { clientError, type ClientError } from '../errors/client-error.js';
+import { clientError } from '../errors/client-error.js';
+import { isAck, type Ack } from '../errors/client-reply.js';
 import { guardCallback } from '../errors/guard-callback.js';
 import type { RealtimeRoomsOptions } from '../realtime-options.interface.js';
 import { ROOM_JOIN_EVENT, ROOM_LEAVE_EVENT, USER_ROOM_PREFIX } from '../realtime.constants.js';
-
-type Ack = (reply: { status: 'ok' } | ClientError) => void;
 
 const logger = new Logger('RealtimeRooms');
 const MAX_ROOM_NAME_LENGTH = 200;
@@ -16,7 +15,7 @@ const BAD_ROOM = clientError('BAD_REQUEST', 'Expected { room: string }');
  * as far as `authorize(user, room)` allows; `user:*` rooms are never client-joinable.
  */
 export function handleClientRoomEvents(socket: Socket, options: RealtimeRoomsOptions): void {
-  const reply = (ack: unknown): Ack => (typeof ack === 'function' ? (ack as Ack) : () => undefined);
+  const reply = (ack: unknown): Ack => (isAck(ack) ? ack : () => undefined);
   socket.on(ROOM_JOIN_EVENT, guardCallback(logger, `"${ROOM_JOIN_EVENT}"`, async (body: unknown, ack: unknown) => {
     const room = roomOf(body);
     if (room === undefined) return reply(ack)(BAD_ROOM);
