@@ -1,4 +1,4 @@
-import type { LazyRedisConnections } from '../adapter/redis-connections.js';
+import type { LazyRedisConnections, RedisClient, RedisConnections } from '../adapter/redis-connections.js';
 import type { LapsedPresence, PresenceEntry, PresenceStore } from './presence-store.interface.js';
 
 // KEYS: the user's sockets in the scope, the scope's users. ARGV: socket, now, ttlMs, userId.
@@ -39,11 +39,27 @@ local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if #lapsed > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1]) end
 return lapsed`;
 
+/** The scripts as commands of a connection: EVALSHA, with the script text sent only on NOSCRIPT. */
+interface PresenceCommands {
+  presenceAdd(...keysAndArgs: (string | number)[]): Promise<number>;
+  presenceRemove(...keysAndArgs: (string | number)[]): Promise<number>;
+  presenceRefresh(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
+}
+
+/** Declares the presence scripts on the connections; give it as `prepare` to their `LazyRedisConnections`. */
+export function definePresenceCommands({ clients: [client] }: RedisConnections): void {
+  client.defineCommand('presenceAdd', { numberOfKeys: 2, lua: ADD });
+  client.defineCommand('presenceRemove', { numberOfKeys: 2, lua: REMOVE });
+  client.defineCommand('presenceRefresh', { lua: REFRESH });
+}
+
+const commands = (client: RedisClient) => client as RedisClient & PresenceCommands;
+
 /** Entries per REFRESH call: a few milliseconds of Redis time each. */
 const REFRESH_BATCH_SIZE = 500;
 
 /**
- * Presence shared by every instance. Each (scope, user) is a sorted set of sockets scored by when
+ * Presence shared by every instance, on connections prepared with {@link definePresenceCommands}. Each (scope, user) is a sorted set of sockets scored by when
  * they lapse, and each scope has a sorted set of its users: `has` is one ZCOUNT, `users` one range,
  * and a dead instance's sockets lapse `ttlMs` after its last heartbeat, when the next heartbeat of
  * an instance watching the scope removes and reports them.
@@ -56,11 +72,11 @@ export class RedisPresenceStore implements PresenceStore {
   ) {}
 
   async add(entry: PresenceEntry): Promise<boolean> {
-    return (await this.redis.run((client) => client.eval(ADD, 2, ...this.keys(entry), ...this.args(entry)))) === 1;
+    return (await this.redis.run((client) => commands(client).presenceAdd(...this.keys(entry), ...this.args(entry)))) === 1;
   }
 
   async remove(entry: PresenceEntry): Promise<boolean> {
-    return (await this.redis.run((client) => client.eval(REMOVE, 2, ...this.keys(entry), ...this.args(entry)))) === 1;
+    return (await this.redis.run((client) => commands(client).presenceRemove(...this.keys(entry), ...this.args(entry)))) === 1;
   }
 
   refresh(entries: PresenceEntry[], watched: string[] = []): Promise<LapsedPresence[]> {
@@ -74,7 +90,7 @@ export class RedisPresenceStore implements PresenceStore {
           const batch = scoped.slice(start, start + REFRESH_BATCH_SIZE);
           const keys = [this.usersKey(scope), ...batch.map((entry) => this.socketsKey(scope, entry.userId))];
           const args = [now, this.ttlMs, ...batch.flatMap((entry) => [entry.socket, entry.userId])];
-          const userIds = (await client.eval(REFRESH, keys.length, ...keys, ...args)) as string[];
+          const userIds = await commands(client).presenceRefresh(keys.length, ...keys, ...args);
           userIds.forEach((userId) => lapsed.push({ scope, userId }));
         }
       }

@@ -257,7 +257,7 @@ describe('presence through a Redis outage', () => {
     await until(() => presence.isOnline('gina'), 'gina online');
 
     await redis.stop();
-    await bed.logger.waitFor(/presence is not updated until it returns/);
+    await Promise.all([bed.logger.waitFor(/presence is not updated until it returns/), bed.logger.waitFor(/cross-instance messages are dropped/)]);
     const error = (await presence.isOnline('gina').catch((thrown: unknown) => thrown)) as Error;
     expect(error).toBeInstanceOf(RedisNotConnectedError);
     expect(error.message).toBe(

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { LazyRedisConnections } from '../../lib/adapter/redis-connections.js';
 import type { PresenceEntry } from '../../lib/presence/presence-store.interface.js';
-import { RedisPresenceStore } from '../../lib/presence/redis-presence.store.js';
+import { definePresenceCommands, RedisPresenceStore } from '../../lib/presence/redis-presence.store.js';
 import { testRedis } from '../utils/redis-server.js';
 import { uniquePrefix } from '../utils/test-bed.js';
 
@@ -21,7 +21,7 @@ describe('RedisPresenceStore', () => {
   });
   beforeEach(() => {
     keyPrefix = uniquePrefix('presence-store');
-    const connections = new LazyRedisConnections({ url: redis.url, keyPrefix }, { names: ['presence'], whileDown: 'test' });
+    const connections = new LazyRedisConnections({ url: redis.url, keyPrefix }, { names: ['presence'], whileDown: 'test' }, definePresenceCommands);
     store = new RedisPresenceStore(connections, keyPrefix, 30_000);
   });
   afterEach(async () => {
