@@ -84,6 +84,33 @@ const sections = {
       '',
     ];
   },
+  bigRoom: (rows, { settings }, targets) => {
+    const ratios = settings.bigRooms.flatMap((clients) =>
+      ['one instance', 'two instances over Redis'].map((where) => {
+        const [ours, raw] = [rows[`realtime, ${clients} users, ${where}`], rows[`raw, ${clients} users, ${where}`]];
+        const connectTime = ratio(m(raw, 'connectsPerSecond'), m(ours, 'connectsPerSecond'));
+        const throughput = ratio(m(ours, 'deliveredPerSecond'), m(raw, 'deliveredPerSecond'));
+        const p99 = ratio(m(ours, 'p99'), m(raw, 'p99'));
+        targets.push([`${clients} users joining one room, ${where}: connect time, realtime / raw socket.io`, connectTime, 1.2, 'at most']);
+        targets.push([`fan-out to that room of ${clients}, ${where}: delivered/s, realtime / raw socket.io`, throughput, 0.95]);
+        targets.push([`fan-out to that room of ${clients}, ${where}: p99, realtime / raw socket.io`, p99, 1.1, 'at most']);
+        return `${clients} users, ${where}: connect time realtime / raw socket.io = **${x(connectTime)}**; fan-out **${x(throughput)}** delivered/s, **${x(p99)}** p99.`;
+      }),
+    );
+    return [
+      `## One big room (${settings.bigRooms.join(' and ')} distinct users, each with its own JWT, joining one room as they connect; then ${settings.roomMessages} messages to the room at once)`,
+      '',
+      'Every server verifies the same tokens (stock Nest in `handleConnection`) and joins each socket to the room there. realtime runs with its defaults, presence on: the room\'s members hear of arrivals in `presence:diff` batches. The fan-out starts as soon as the last client is in, with no pause.',
+      '',
+      ...table(
+        ['server', 'connects/s', 'delivered msgs/s', 'p50 ms', 'p99 ms', 'generator CPU'],
+        Object.entries(rows).map(([name, r]) => [name, cell(r, 'connectsPerSecond'), cell(r, 'deliveredPerSecond'), cell(r, 'p50'), cell(r, 'p99'), `${fmt(m(r, 'generatorCpu') * 100)}%`]),
+      ),
+      ...generatorBound(rows),
+      ...ratios.map((line) => `- ${line}`),
+      '',
+    ];
+  },
   sendToUser: (rows, { settings }, targets) => {
     const throughput = ratio(m(rows.realtime, 'deliveredPerSecond'), m(rows.raw, 'deliveredPerSecond'));
     const p99 = ratio(m(rows.realtime, 'p99'), m(rows.raw, 'p99'));

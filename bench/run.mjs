@@ -5,13 +5,13 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { interleaved, startRedis } from './harness.mjs';
 import { renderReport } from './report.mjs';
-import { ackRoundTrip, connectRate, fanOut, memoryPerConnection, presenceLookups, sendToUsers } from './scenarios.mjs';
+import { ackRoundTrip, bigRoom, connectRate, fanOut, memoryPerConnection, presenceLookups, sendToUsers } from './scenarios.mjs';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const settings = quick
-  ? { repeats: 3, settleMs: 200, ackSeconds: 1, ackWarmUpSeconds: 0.5, ackClients: 50, connects: 300, idle: 500, fanout: [{ clients: 1000, messages: 20 }], users: 300, userRounds: 10, presenceConnections: 500, roomSize: 100, lookups: 100 }
-  : { repeats: 5, settleMs: 1000, ackSeconds: 8, ackWarmUpSeconds: 2, ackClients: 50, connects: 3000, idle: 5000, fanout: [{ clients: 1000, messages: 200 }, { clients: 5000, messages: 120 }], users: 2000, userRounds: 120, presenceConnections: 5000, roomSize: 100, lookups: 300 };
+  ? { repeats: 3, settleMs: 200, ackSeconds: 1, ackWarmUpSeconds: 0.5, ackClients: 50, connects: 300, idle: 500, fanout: [{ clients: 1000, messages: 20 }], users: 300, userRounds: 10, presenceConnections: 500, roomSize: 100, lookups: 100, bigRooms: [1000], roomMessages: 10 }
+  : { repeats: 5, settleMs: 1000, ackSeconds: 8, ackWarmUpSeconds: 2, ackClients: 50, connects: 3000, idle: 5000, fanout: [{ clients: 1000, messages: 200 }, { clients: 5000, messages: 120 }], users: 2000, userRounds: 120, presenceConnections: 5000, roomSize: 100, lookups: 300, bigRooms: [1000, 5000], roomMessages: 50 };
 
 const ws = { BENCH_SERVER: 'ws' };
 const raw = { BENCH_SERVER: 'raw' };
@@ -34,6 +34,17 @@ const groups = {
         const contenders = instances === 1 ? { ws, raw: rawJwt, 'stock Nest': nest, realtime } : { raw: rawJwt, realtime };
         const labelled = Object.fromEntries(Object.entries(contenders).map(([name, env]) => [`${name}, ${clients} clients, ${where(instances)}`, env]));
         Object.assign(rows, await compare(fanOut, labelled, { clients, messages, instances, redisUrl }));
+      }
+    }
+    return rows;
+  },
+  async bigRoom(redisUrl) {
+    const rows = {};
+    for (const clients of settings.bigRooms) {
+      for (const instances of [1, 2]) {
+        const contenders = instances === 1 ? { raw: { ...raw, AUTH: 'jwt' }, 'stock Nest': { ...nest, AUTH: 'jwt' }, realtime } : { raw: { ...raw, AUTH: 'jwt' }, realtime };
+        const labelled = Object.fromEntries(Object.entries(contenders).map(([name, env]) => [`${name}, ${clients} users, ${where(instances)}`, env]));
+        Object.assign(rows, await compare(bigRoom, labelled, { clients, instances, redisUrl }));
       }
     }
     return rows;

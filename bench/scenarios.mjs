@@ -117,6 +117,23 @@ export async function presenceLookups(env, settings, { redisUrl }) {
   return { isOnlineP50: isOnline.p50, isOnlineP99: isOnline.p99, membersP50: members.p50, membersP99: members.p99 };
 }
 
+/**
+ * Scenario 7: `clients` distinct users, each with its own JWT, connect and join one room in the
+ * connection handler; then the first server emits to that room, one message at a time, at once: what
+ * the joins left to do (presence events to the room's members) weighs on the fan-out, as in a live
+ * event whose audience arrives in a rush.
+ */
+export async function bigRoom(env, settings, { clients, instances, redisUrl }) {
+  const servers = await startInstances({ ...env, AUTH: 'jwt', ROOM_SIZE: String(clients) }, instances, redisUrl);
+  const started = performance.now();
+  const sockets = instances === 1 ? (await connectMany(servers[0].port, clients, { auth: true })).sockets : await connectHalves(servers, clients);
+  const connectSeconds = (performance.now() - started) / 1000;
+  const result = await deliverRounds(sockets, 'room', settings.roomMessages, (seq) => servers[0].send({ type: 'toRoom', seq }));
+  closeAll(sockets);
+  await Promise.all(servers.map((server) => server.stop()));
+  return { connectsPerSecond: clients / connectSeconds, ...result };
+}
+
 /** `users` authenticated clients, user0.. on the first of two servers and the rest on the second. */
 async function connectHalves([first, second], users) {
   const halves = await Promise.all([first, second].map((server, i) => connectMany(server.port, users / 2, { auth: true, firstUser: (i * users) / 2 })));

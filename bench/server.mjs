@@ -5,8 +5,8 @@
 //   REDIS_URL + KEY_PREFIX: scale out over Redis (raw: @socket.io/redis-adapter; realtime: its `redis` option)
 //   ROOM_SIZE: users user0..user<ROOM_SIZE-1> join the room `bench-room` when they connect
 // Answers the parent's IPC messages: 'measure' (memory after GC, CPU time), 'fanout' (emit to all),
-// 'sendToUsers' (one message to each of `users` users) and 'presence' (latency of presence and
-// membership look-ups), each with a reply carrying the same `type`.
+// 'toRoom' (emit to `bench-room`), 'sendToUsers' (one message to each of `users` users) and
+// 'presence' (latency of presence and membership look-ups), each with a reply carrying the same `type`.
 import 'reflect-metadata';
 import { createSecretKey } from 'node:crypto';
 import { once } from 'node:events';
@@ -83,6 +83,7 @@ async function rawServer() {
   return {
     port: http.address().port,
     fanout: (event, data) => io.emit(event, data),
+    toRoom: (event, data) => io.to(ROOM).emit(event, data),
     sendToUser: (userId, event, data) => io.to(`user:${userId}`).emit(event, data),
     // What a hand-written app asks the Redis adapter for the same answers.
     isOnline: async (userId) => (await io.in(`user:${userId}`).fetchSockets()).length > 0,
@@ -107,6 +108,8 @@ async function nestServer(realtime) {
   }
   if (Number(ROOM_SIZE) > 0) {
     Gateway.prototype.handleConnection = function (socket) {
+      // Stock Nest has no handshake auth: a hand-written gateway verifies the token here.
+      if (!realtime && AUTH === 'jwt') socket.data.user = verify(socket.handshake.auth.token);
       if (inRoom(socket.data.user)) socket.join(ROOM);
     };
   }
@@ -124,13 +127,14 @@ async function nestServer(realtime) {
   app.useWebSocketAdapter(realtime ? await app.get(library.RedisIoAdapterFactory).create(app) : new IoAdapter(app));
   await app.listen(0, '127.0.0.1');
   const io = app.get(Gateway).server;
-  const base = { port: app.getHttpServer().address().port, fanout: (event, data) => io.emit(event, data) };
+  const base = { port: app.getHttpServer().address().port, fanout: (event, data) => io.emit(event, data), toRoom: (event, data) => io.to(ROOM).emit(event, data) };
   if (!realtime) return base;
   const broadcast = app.get(library.WebsocketBroadcastService);
   const presence = app.get(library.PresenceService);
   const rooms = app.get(library.RoomService);
   return {
     ...base,
+    toRoom: (event, data) => broadcast.sendToRoom(ROOM, event, data),
     sendToUser: (userId, event, data) => broadcast.sendToUser(userId, event, data),
     isOnline: (userId) => presence.isOnline(userId),
     members: (room) => rooms.members(room),
@@ -167,6 +171,9 @@ const answers = {
   },
   fanout({ seq }) {
     server.fanout('fanout', seq);
+  },
+  toRoom({ seq }) {
+    server.toRoom('room', seq);
   },
   async sendToUsers({ users, seq }) {
     await Promise.all(Array.from({ length: users }, (_, i) => server.sendToUser(`user${i}`, 'dm', seq)));
