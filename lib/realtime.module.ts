@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RealtimeServerRegistry } from './adapter/realtime-server.registry.js';
+import { RealtimeServerRegistry } from './realtime-server.registry.js';
 import { RedisIoAdapterFactory } from './adapter/redis-io-adapter.factory.js';
 import { WebsocketBroadcastService } from './broadcast/websocket-broadcast.service.js';
 import { RoomService } from './rooms/room.service.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type INestApplication } from '@nestjs/common';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { REALTIME_OPTIONS } from '../realtime.constants.js';
-import { RealtimeServerRegistry } from './realtime-server.registry.js';
+import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import { RedisIoAdapter } from './redis-io.adapter.js';
 
 /** Builds the app's {@link RedisIoAdapter} from the module options. */

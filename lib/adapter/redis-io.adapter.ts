@@ -11,7 +11,7 @@ import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS } from '../realtime.con
 import { validateRealtimeOptions } from '../realtime-options.validation.js';
 import { dispatchMessages } from './message-dispatcher.js';
 import { setUpNamespaces } from './namespace-setup.js';
-import { RedisConnections } from './redis-connections.js';
+import { RedisConnections } from '../redis/redis-connections.js';
 
 /**
  * Nest's `IoAdapter` on the socket.io Redis adapter (or the in-memory one without `redis` options),

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Emitter } from '@socket.io/redis-emitter';
-import { RealtimeServerRegistry } from '../adapter/realtime-server.registry.js';
-import { LazyRedisConnections } from '../adapter/redis-connections.js';
+import { RealtimeServerRegistry } from '../realtime-server.registry.js';
+import { LazyRedisConnections } from '../redis/redis-connections.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { requireName, requireNameList, requireNames } from '../service-arguments.js';

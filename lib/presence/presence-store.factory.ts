@@ -1,4 +1,4 @@
-import { LazyRedisConnections } from '../adapter/redis-connections.js';
+import { LazyRedisConnections } from '../redis/redis-connections.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { DEFAULT_KEY_PREFIX, DEFAULT_PRESENCE_TTL_MS } from '../realtime.constants.js';
 import { MemoryPresenceStore } from './memory-presence.store.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Namespace } from 'socket.io';
-import { RealtimeServerRegistry } from '../adapter/realtime-server.registry.js';
+import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import { guardCallback } from '../errors/guard-callback.js';
 import { PresenceDisabledError } from '../errors/presence-disabled.error.js';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';

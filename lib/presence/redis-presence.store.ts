@@ -1,4 +1,4 @@
-import type { LazyRedisConnections, RedisClient, RedisConnections } from '../adapter/redis-connections.js';
+import type { LazyRedisConnections, RedisClient, RedisConnections } from '../redis/redis-connections.js';
 import type { LapsedPresence, PresenceEntry, PresenceStore } from './presence-store.interface.js';
 
 // KEYS: the user's sockets in the scope, the scope's users. ARGV: socket, now, ttlMs, userId.

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Namespace, Server, Socket } from 'socket.io';
-import { RealtimeServerRegistry } from '../adapter/realtime-server.registry.js';
+import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { REALTIME_OPTIONS } from '../realtime.constants.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';

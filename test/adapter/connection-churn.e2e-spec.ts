@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Namespace } from 'socket.io';
-import { RealtimeServerRegistry } from '../../lib/adapter/realtime-server.registry.js';
+import { RealtimeServerRegistry } from '../../lib/realtime-server.registry.js';
 import { PresenceService, RoomService } from '../../lib/index.js';
 import { connectClient, signTestToken } from '../../lib/testing/index.js';
 import { nextEvent } from '../utils/events.js';

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Socket as ServerSocket } from 'socket.io';
 import type { Socket } from 'socket.io-client';
-import { RealtimeServerRegistry } from '../../lib/adapter/realtime-server.registry.js';
+import { RealtimeServerRegistry } from '../../lib/realtime-server.registry.js';
 import { InvalidArgumentError } from '../../lib/errors/invalid-argument.error.js';
 import { PresenceService, RoomService, WebsocketBroadcastService } from '../../lib/index.js';
 import { connectClient, signTestToken } from '../../lib/testing/index.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Namespace, Server } from 'socket.io';
-import type { RedisConnections } from './redis-connections.js';
+import type { RedisConnections } from './redis/redis-connections.js';
 
 /**
  * The app's socket.io server, once the adapter created it, and every namespace opened on it; what
