@@ -5,99 +5,110 @@ import type { Socket } from 'socket.io';
 import { isAck, type Ack } from '../errors/client-reply.js';
 import { guardCallback } from '../errors/guard-callback.js';
 
-interface DispatchOptions {
+/** What Nest hands `bindMessageHandlers` besides the handlers, and the adapter's payload mapping. */
+export interface DispatchOptions {
   /** Nest's result-to-Observable transform, as given to `bindMessageHandlers`. */
   transform: (result: unknown) => Observable<unknown>;
   /** `IoAdapter.mapPayload`: splits the event arguments into data and ack. */
   mapPayload: (payload: unknown) => { data?: unknown; ack?: Ack };
-  logger: Logger;
 }
 
 interface Binding extends DispatchOptions {
   handlers: MessageMappingProperties[];
 }
 
-/** Per socket: the gateways bound to it, and the Observable results still streaming to it. */
-const bindings = new WeakMap<Socket, Binding[]>();
-const streaming = new WeakMap<Socket, Set<Subscription>>();
-/** One listener per event name for the whole process; it finds the socket's handlers through `this`. */
-const listeners = new Map<string, (this: Socket, ...payload: unknown[]) => void>();
+type Listener = (this: Socket, ...payload: unknown[]) => void;
 
 /**
- * Binds a gateway's handlers to a socket without Nest's rxjs chain per socket and per handler: the
- * socket gets a shared listener per event, so an idle connection costs almost nothing per handler.
- * Listeners run where Nest's would, after socket middlewares (rate limiting). Responses follow Nest's
- * rules: a `WsResponse` (`{ event, data }`) is emitted, any other non-nil value goes to the ack
- * unless the handler acks by hand (`@Ack()`), each value of an Observable result is sent, and a
- * result still streaming when the socket disconnects is unsubscribed.
+ * Binds gateways' handlers to sockets without Nest's rxjs chain per socket and per handler: each
+ * socket gets a listener per event shared by all sockets of this dispatcher (one per adapter), so an
+ * idle connection costs almost nothing per handler. Listeners run where Nest's would, after socket
+ * middlewares (rate limiting). Responses follow Nest's rules: a `WsResponse` (`{ event, data }`) is
+ * emitted, any other non-nil value goes to the ack unless the handler acks by hand (`@Ack()`), each
+ * value of an Observable result is sent, and a result still streaming when the socket disconnects is
+ * unsubscribed. On disconnect the listeners are removed, as with Nest's binding.
  */
-export function dispatchMessages(socket: Socket, handlers: MessageMappingProperties[], options: DispatchOptions): void {
-  const socketBindings = bindings.get(socket);
-  if (!socketBindings) socket.once('disconnect', () => unbind(socket));
-  bindings.set(socket, [...(socketBindings ?? []), { handlers, ...options }]);
-  for (const { message } of handlers) {
-    const listener = listenerFor(String(message), options.logger);
-    if (!socket.listeners(message).includes(listener)) socket.on(message, listener);
-  }
-}
+export class MessageDispatcher {
+  /** Per socket: the gateways bound to it, and the Observable results still streaming to it. */
+  private readonly bindings = new WeakMap<Socket, Binding[]>();
+  private readonly streaming = new WeakMap<Socket, Set<Subscription>>();
+  /** One listener per event name; it finds the socket's handlers through `this`. */
+  private readonly listeners = new Map<string, Listener>();
 
-/** Removes the socket's listeners, as Nest's binding does when a socket disconnects. */
-function unbind(socket: Socket): void {
-  for (const binding of bindings.get(socket) ?? []) {
-    for (const { message } of binding.handlers) socket.off(message, listeners.get(String(message))!);
-  }
-  bindings.delete(socket);
-}
+  constructor(private readonly logger: Logger) {}
 
-function listenerFor(event: string, logger: Logger): (this: Socket, ...payload: unknown[]) => void {
-  let listener = listeners.get(event);
-  if (!listener) {
-    listener = guardCallback(logger, `Dispatching "${event}"`, function (this: Socket, ...payload: unknown[]) {
-      for (const binding of bindings.get(this) ?? []) {
-        const handler = binding.handlers.find((candidate) => candidate.message === event);
-        if (handler) handle(this, handler, binding, payload);
-      }
+  bind(socket: Socket, handlers: MessageMappingProperties[], options: DispatchOptions): void {
+    const socketBindings = this.bindings.get(socket);
+    if (!socketBindings) socket.once('disconnect', () => this.unbind(socket));
+    this.bindings.set(socket, [...(socketBindings ?? []), { handlers, ...options }]);
+    for (const { message } of handlers) {
+      const listener = this.listenerFor(String(message));
+      if (!socket.listeners(message).includes(listener)) socket.on(message, listener);
+    }
+  }
+
+  private unbind(socket: Socket): void {
+    for (const binding of this.bindings.get(socket) ?? []) {
+      for (const { message } of binding.handlers) socket.off(message, this.listeners.get(String(message))!);
+    }
+    this.bindings.delete(socket);
+  }
+
+  private listenerFor(event: string): Listener {
+    let listener = this.listeners.get(event);
+    if (!listener) {
+      const dispatch = (socket: Socket, payload: unknown[]) => this.dispatch(socket, event, payload);
+      listener = guardCallback(this.logger, `Dispatching "${event}"`, function (this: Socket, ...payload: unknown[]) {
+        dispatch(this, payload);
+      });
+      this.listeners.set(event, listener);
+    }
+    return listener;
+  }
+
+  private dispatch(socket: Socket, event: string, payload: unknown[]): void {
+    for (const binding of this.bindings.get(socket) ?? []) {
+      const handler = binding.handlers.find((candidate) => candidate.message === event);
+      if (handler) this.handle(socket, handler, binding, payload);
+    }
+  }
+
+  private handle(socket: Socket, handler: MessageMappingProperties, binding: Binding, payload: unknown[]): void {
+    // as rxjs fromEvent hands them to Nest's binding: one argument as is, several as an array
+    const { data, ack } = binding.mapPayload(payload.length > 1 ? payload : payload[0]);
+    const replyTo = handler.isAckHandledManually ? undefined : ack;
+    let result: unknown;
+    try {
+      result = handler.callback(data, ack);
+    } catch (error) {
+      this.logger.error(error);
+      return;
+    }
+    // Nest's transform awaits the result and wraps it in an Observable; a plain value (what most
+    // handlers return) is answered without that rxjs chain, an Observable goes through the transform.
+    void Promise.resolve(result)
+      .then((value) => (isObservable(value) ? this.stream(socket, binding.transform(value), replyTo) : respond(socket, value, replyTo)))
+      .catch((error: unknown) => this.logger.error(error));
+  }
+
+  private stream(socket: Socket, result$: Observable<unknown>, replyTo: Ack | undefined): void {
+    const subscription = result$.subscribe({
+      next: (response) => respond(socket, response, replyTo),
+      error: (error: unknown) => this.logger.error(error),
     });
-    listeners.set(event, listener);
+    if (!subscription.closed) this.keepUntilDisconnect(socket, subscription);
   }
-  return listener;
-}
 
-function handle(socket: Socket, handler: MessageMappingProperties, binding: Binding, payload: unknown[]): void {
-  // as rxjs fromEvent hands them to Nest's binding: one argument as is, several as an array
-  const { data, ack } = binding.mapPayload(payload.length > 1 ? payload : payload[0]);
-  const replyTo = handler.isAckHandledManually ? undefined : ack;
-  let result: unknown;
-  try {
-    result = handler.callback(data, ack);
-  } catch (error) {
-    binding.logger.error(error);
-    return;
+  private keepUntilDisconnect(socket: Socket, subscription: Subscription): void {
+    let open = this.streaming.get(socket);
+    if (!open) {
+      const streams = (open = new Set());
+      this.streaming.set(socket, streams);
+      socket.once('disconnect', guardCallback(this.logger, 'Ending a streamed result', () => streams.forEach((stream) => stream.unsubscribe())));
+    }
+    open.add(subscription);
+    subscription.add(() => open.delete(subscription));
   }
-  // Nest's transform awaits the result and wraps it in an Observable; a plain value (what most
-  // handlers return) is answered without that rxjs chain, an Observable goes through the transform.
-  void Promise.resolve(result)
-    .then((value) => (isObservable(value) ? stream(socket, binding.transform(value), replyTo, binding.logger) : respond(socket, value, replyTo)))
-    .catch((error: unknown) => binding.logger.error(error));
-}
-
-function stream(socket: Socket, result$: Observable<unknown>, replyTo: Ack | undefined, logger: Logger): void {
-  const subscription = result$.subscribe({
-    next: (response) => respond(socket, response, replyTo),
-    error: (error: unknown) => logger.error(error),
-  });
-  if (!subscription.closed) keepUntilDisconnect(socket, subscription, logger);
-}
-
-function keepUntilDisconnect(socket: Socket, subscription: Subscription, logger: Logger): void {
-  let open = streaming.get(socket);
-  if (!open) {
-    open = new Set();
-    streaming.set(socket, open);
-    socket.once('disconnect', guardCallback(logger, 'Ending a streamed result', () => open!.forEach((stream) => stream.unsubscribe())));
-  }
-  open.add(subscription);
-  subscription.add(() => open!.delete(subscription));
 }
 
 function respond(socket: Socket, response: unknown, ack: Ack | undefined): void {

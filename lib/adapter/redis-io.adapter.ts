@@ -9,7 +9,7 @@ import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS } from '../realtime.constants.js';
 import { validateRealtimeOptions } from '../realtime-options.validation.js';
-import { dispatchMessages } from './message-dispatcher.js';
+import { MessageDispatcher } from './message-dispatcher.js';
 import { setUpNamespaces } from './namespace-setup.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 
@@ -24,6 +24,7 @@ import { RedisConnections } from '../redis/redis-connections.js';
 export class RedisIoAdapter extends IoAdapter {
   private readonly options: RealtimeModuleOptions;
   private readonly adapterLogger = new Logger(RedisIoAdapter.name);
+  private readonly dispatcher = new MessageDispatcher(this.adapterLogger);
   private redis?: RedisConnections;
   private adapterConstructor?: ReturnType<typeof createAdapter>;
 
@@ -81,7 +82,7 @@ export class RedisIoAdapter extends IoAdapter {
    * guards, pipes, interceptors, filters and responses behave as with Nest's own binding.
    */
   override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
-    dispatchMessages(socket, handlers, { transform, mapPayload: (payload) => this.mapPayload(payload) as { data?: unknown; ack?: Ack }, logger: this.adapterLogger });
+    this.dispatcher.bind(socket, handlers, { transform, mapPayload: (payload) => this.mapPayload(payload) as { data?: unknown; ack?: Ack } });
   }
 
   /**
