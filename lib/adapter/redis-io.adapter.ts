@@ -2,12 +2,12 @@ import { Logger, type INestApplicationContext } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { Observable } from 'rxjs';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import type { Ack } from '../errors/client-reply.js';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
+import { engineFor } from '../engines/engine-for.js';
+import type { AdapterConstructor } from '../engines/realtime-engine.interface.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
-import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS } from '../realtime.constants.js';
 import { validateRealtimeOptions } from '../realtime-options.validation.js';
 import { MessageDispatcher } from './message-dispatcher.js';
 import { setUpNamespaces } from './namespace-setup.js';
@@ -26,7 +26,7 @@ export class RedisIoAdapter extends IoAdapter {
   private readonly adapterLogger = new Logger(RedisIoAdapter.name);
   private readonly dispatcher = new MessageDispatcher(this.adapterLogger);
   private redis?: RedisConnections;
-  private adapterConstructor?: ReturnType<typeof createAdapter>;
+  private adapterConstructor?: AdapterConstructor;
 
   /**
    * @param onServerCreated called with each socket.io server created; `RedisIoAdapterFactory` uses it
@@ -45,17 +45,12 @@ export class RedisIoAdapter extends IoAdapter {
   async connectToRedis(): Promise<void> {
     const redis = this.options.redis;
     if (!redis || this.redis) return;
+    const engine = engineFor(redis);
     this.redis = await RedisConnections.open(redis, {
-      names: ['pub', 'sub'],
+      names: engine.adapterConnections,
       whileDown: 'local clients are still served, cross-instance messages are dropped until it returns',
     });
-    const [pub, sub] = this.redis.clients;
-    this.redis.guardFireAndForget(pub, ['publish']);
-    this.redis.guardFireAndForget(sub, ['unsubscribe', 'punsubscribe']);
-    this.adapterConstructor = createAdapter(pub, sub, {
-      key: redis.keyPrefix ?? DEFAULT_KEY_PREFIX,
-      requestsTimeout: redis.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT_MS,
-    });
+    this.adapterConstructor = engine.createAdapter(this.redis, redis);
   }
 
   /**

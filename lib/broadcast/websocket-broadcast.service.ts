@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { Emitter } from '@socket.io/redis-emitter';
 import { RealtimeServerRegistry } from '../realtime-server.registry.js';
+import { engineFor } from '../engines/engine-for.js';
+import type { Broadcaster } from '../engines/realtime-engine.interface.js';
 import { LazyRedisConnections } from '../redis/redis-connections.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';
 import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
 import { requireName, requireNameList, requireNames } from '../service-arguments.js';
-import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS, REALTIME_OPTIONS, userRoom } from '../realtime.constants.js';
+import { DEFAULT_REQUESTS_TIMEOUT_MS, REALTIME_OPTIONS, userRoom } from '../realtime.constants.js';
 
 /** Where and to whom a message goes. */
 export interface BroadcastOptions {
@@ -17,17 +18,10 @@ export interface BroadcastOptions {
   except?: string | string[];
 }
 
-/** What both a socket.io namespace and the Redis emitter can do. */
-interface Broadcaster {
-  to(room: string | string[]): Broadcaster;
-  except(room: string | string[]): Broadcaster;
-  emit(event: string, ...args: unknown[]): unknown;
-}
-
 /**
  * Sends events to clients on every instance, from anywhere in the app: controllers, event handlers,
  * providers built before any gateway, and processes that serve no sockets at all (queue workers
- * sharing the Redis, through the socket.io Redis emitter).
+ * sharing the Redis, through the engine's publisher).
  */
 @Injectable()
 export class WebsocketBroadcastService implements OnApplicationShutdown {
@@ -40,7 +34,7 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   ) {
     if (!options.redis) return;
     const purpose = { names: ['emitter'], whileDown: 'messages to clients are dropped until it returns' };
-    this.publisher = new LazyRedisConnections(options.redis, purpose, (redis) => redis.guardFireAndForget(redis.clients[0], ['publish']));
+    this.publisher = new LazyRedisConnections(options.redis, purpose);
   }
 
   /** To every client of the namespace. */
@@ -96,7 +90,7 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   /**
    * Emits through the namespace on the app's socket.io server when there is one, without an await:
    * the message is handed to socket.io within the call (a loop of `sendToUser` calls then costs about
-   * what `io.to(room).emit()` does). A process with no socket server goes through the Redis emitter.
+   * what `io.to(room).emit()` does). A process with no socket server goes through the engine's publisher.
    */
   private async send({ namespace = '/', except }: BroadcastOptions, emit: (to: Broadcaster) => void): Promise<void> {
     const base = (this.registry.server?.of(namespace) as Broadcaster | undefined) ?? (await this.emitterNamespace(namespace));
@@ -108,7 +102,7 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
       this.logger.debug('No socket server yet and no Redis: there is no client to send to');
       return undefined;
     }
-    const key = this.options.redis?.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    return new Emitter(await this.publisher.client(), { key }, namespace) as unknown as Broadcaster;
+    const redis = this.options.redis!;
+    return engineFor(redis).publisher(await this.publisher.connections(), redis, namespace);
   }
 }

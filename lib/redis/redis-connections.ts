@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Redis, type Cluster } from 'ioredis';
 import { RedisConnectionError } from '../errors/redis-connection.error.js';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
+import { failureReportingView } from './failure-reporting-view.js';
 import type { RealtimeRedisOptions } from '../realtime-options.interface.js';
 import { DEFAULT_KEY_PREFIX, REDIS_CONNECT_TIMEOUT_MS } from '../realtime.constants.js';
 
@@ -53,16 +54,12 @@ export class RedisConnections {
   }
 
   /**
-   * Makes calls whose promise the caller drops (the socket.io Redis adapter and emitter publish and
-   * unsubscribe that way) report a failure as an outage instead of an unhandled rejection that would
-   * crash the process. The message is dropped, never queued to be replayed late.
+   * A view of one of the connections for a library that drops the promises of `methods` (the socket.io
+   * Redis adapter and emitter publish that way): a failure is reported as an outage instead of an
+   * unhandled rejection that would crash the process. The message is dropped, never replayed late.
    */
-  guardFireAndForget(client: RedisClient, methods: ('publish' | 'unsubscribe' | 'punsubscribe')[]): void {
-    for (const method of methods) {
-      const original = client[method].bind(client) as (...args: unknown[]) => Promise<unknown>;
-      (client as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
-        original(...args).catch((error: Error) => this.reportOutage(error));
-    }
+  reportingFailuresOf<T extends RedisClient>(client: T, methods: readonly string[]): T {
+    return failureReportingView(client, methods, (error) => this.reportOutage(error));
   }
 
   /** Whether every connection is ready to take commands now. */
@@ -200,9 +197,14 @@ export class LazyRedisConnections {
 
   /** The first connection, opened if need be; rejects with `RedisNotConnectedError` while Redis is down. */
   async client(): Promise<RedisClient> {
+    return (await this.connections()).clients[0];
+  }
+
+  /** The connections, opened if need be; rejects with `RedisNotConnectedError` while Redis is down. */
+  async connections(): Promise<RedisConnections> {
     const connections = await this.open();
     if (!connections.ready) throw connections.notConnected();
-    return connections.clients[0];
+    return connections;
   }
 
   /** Runs commands on the first connection; a failure because Redis went down is a `RedisNotConnectedError`. */

@@ -1,0 +1,26 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Emitter } from '@socket.io/redis-emitter';
+import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS } from '../realtime.constants.js';
+import type { AdapterConstructor, Broadcaster, RealtimeEngine } from './realtime-engine.interface.js';
+
+/**
+ * Redis pub/sub: `@socket.io/redis-adapter` and, without sockets, `@socket.io/redis-emitter` on the
+ * same channels. Both libraries drop the promises of their publishes (and the adapter those of its
+ * unsubscribes), so they get views of the connections that report such failures as an outage.
+ */
+export const pubSubEngine: RealtimeEngine = {
+  adapterConnections: ['pub', 'sub'],
+
+  createAdapter(connections, options) {
+    const [pub, sub] = connections.clients;
+    return createAdapter(connections.reportingFailuresOf(pub, ['publish']), connections.reportingFailuresOf(sub, ['unsubscribe', 'punsubscribe']), {
+      key: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
+      requestsTimeout: options.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT_MS,
+    }) as AdapterConstructor;
+  },
+
+  publisher(connections, options, namespace) {
+    const client = connections.reportingFailuresOf(connections.clients[0], ['publish']);
+    return new Emitter(client, { key: options.keyPrefix ?? DEFAULT_KEY_PREFIX }, namespace) as unknown as Broadcaster;
+  },
+};

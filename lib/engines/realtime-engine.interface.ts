@@ -1,0 +1,27 @@
+import type { ServerOptions } from 'socket.io';
+import type { RealtimeRedisOptions } from '../realtime-options.interface.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
+
+/** What both a socket.io namespace and a publisher for processes without sockets can do. */
+export interface Broadcaster {
+  to(room: string | string[]): Broadcaster;
+  except(room: string | string[]): Broadcaster;
+  emit(event: string, ...args: unknown[]): unknown;
+}
+
+/** A socket.io adapter class, or its factory, as `ServerOptions.adapter` takes it. */
+export type AdapterConstructor = ServerOptions['adapter'];
+
+/**
+ * How messages travel between instances over Redis: the socket.io adapter of the processes that serve
+ * sockets, and the publisher that lets a process without sockets (a queue worker) reach the same
+ * clients. Each engine is one file; `engineFor()` picks one from the options.
+ */
+export interface RealtimeEngine {
+  /** The connections the adapter needs, by name (`<keyPrefix>:<name>` in `CLIENT LIST`). */
+  readonly adapterConnections: string[];
+  /** The socket.io adapter on the connections opened for it, in the order of `adapterConnections`. */
+  createAdapter(connections: RedisConnections, options: RealtimeRedisOptions): AdapterConstructor;
+  /** A namespace of the clients of every instance, reached through one connection. */
+  publisher(connections: RedisConnections, options: RealtimeRedisOptions, namespace: string): Broadcaster;
+}
