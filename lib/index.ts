@@ -9,6 +9,7 @@ export type {
   RealtimePresenceOptions,
   RealtimeRateLimitOptions,
   RealtimeRedisOptions,
+  ResolvedRealtimeOptions,
 } from './realtime-options.interface.js';
 
 // Adapter

@@ -157,3 +157,20 @@ export interface RealtimeModuleOptions {
 export interface RealtimeOptionsFactory {
   createRealtimeOptions(): RealtimeModuleOptions | Promise<RealtimeModuleOptions>;
 }
+
+/** `redis` with its defaults filled in. */
+export type ResolvedRedisOptions = RealtimeRedisOptions & Required<Pick<RealtimeRedisOptions, 'keyPrefix' | 'requestsTimeout'>>;
+
+/** `auth` with its defaults filled in. */
+export type ResolvedAuthOptions = RealtimeAuthOptions & Required<Pick<RealtimeAuthOptions, 'algorithms' | 'clockTolerance' | 'required' | 'expiryGraceMs'>>;
+
+/**
+ * The module options once validated, every default filled in: what the `REALTIME_OPTIONS` token
+ * provides and what every part of the library reads.
+ */
+export interface ResolvedRealtimeOptions extends Omit<RealtimeModuleOptions, 'redis' | 'auth' | 'rateLimit' | 'presence'> {
+  redis?: ResolvedRedisOptions;
+  auth?: ResolvedAuthOptions;
+  rateLimit: RealtimeRateLimitOptions | false;
+  presence: Required<RealtimePresenceOptions> | false;
+}

@@ -8,7 +8,7 @@ import { PresenceStore } from './presence/presence-store.interface.js';
 import { PresenceService } from './presence/presence.service.js';
 import { REALTIME_OPTIONS } from './realtime.constants.js';
 import { ConfigurableRealtimeModule, RAW_REALTIME_OPTIONS } from './realtime.module-definition.js';
-import { validateRealtimeOptions } from './realtime-options.validation.js';
+import { resolveRealtimeOptions } from './realtime-options.resolve.js';
 
 /**
  * Turns a Nest app into a horizontally scalable socket.io server. Global by default.
@@ -16,7 +16,7 @@ import { validateRealtimeOptions } from './realtime-options.validation.js';
  */
 @Module({
   providers: [
-    { provide: REALTIME_OPTIONS, useFactory: validateRealtimeOptions, inject: [RAW_REALTIME_OPTIONS] },
+    { provide: REALTIME_OPTIONS, useFactory: resolveRealtimeOptions, inject: [RAW_REALTIME_OPTIONS] },
     RealtimeServerRegistry,
     RedisIoAdapterFactory,
     RoomService,

@@ -2,8 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Namespace, Server } from 'socket.io';
 import { handshakeAuth } from '../auth/handshake-auth.middleware.js';
 import { JwtVerifier } from '../auth/jwt-verifier.js';
-import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
-import { DEFAULT_RATE_LIMIT } from '../realtime.constants.js';
+import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { limitRate } from '../rate-limit/socket-rate-limiter.js';
 import { handleClientRoomEvents } from '../rooms/client-room-events.js';
 import { guardCallback } from '../errors/guard-callback.js';
@@ -16,9 +15,9 @@ const logger = new Logger('RealtimeNamespaces');
  * unknown events on every namespace of the server, including those a gateway opens later (`io.use`
  * covers only the main one).
  */
-export function setUpNamespaces(server: Server, options: RealtimeModuleOptions): void {
+export function setUpNamespaces(server: Server, options: ResolvedRealtimeOptions): void {
   const auth = options.auth && handshakeAuth(new JwtVerifier(options.auth), options.auth);
-  const rateLimit = options.rateLimit === false ? undefined : (options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const rateLimit = options.rateLimit;
   const rooms = options.rooms;
   const setUp = (namespace: Namespace): void => {
     if (auth) namespace.use(auth);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type INestApplication } from '@nestjs/common';
-import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
+import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { REALTIME_OPTIONS } from '../realtime.constants.js';
 import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import { RedisIoAdapter } from './redis-io.adapter.js';
@@ -8,7 +8,7 @@ import { RedisIoAdapter } from './redis-io.adapter.js';
 @Injectable()
 export class RedisIoAdapterFactory {
   constructor(
-    @Inject(REALTIME_OPTIONS) private readonly options: RealtimeModuleOptions,
+    @Inject(REALTIME_OPTIONS) private readonly options: ResolvedRealtimeOptions,
     private readonly registry: RealtimeServerRegistry,
   ) {}
 

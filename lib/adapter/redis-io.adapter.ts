@@ -7,8 +7,8 @@ import type { Ack } from '../errors/client-reply.js';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
 import { engineFor } from '../engines/engine-for.js';
 import type { AdapterConstructor } from '../engines/realtime-engine.interface.js';
-import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
-import { validateRealtimeOptions } from '../realtime-options.validation.js';
+import type { RealtimeModuleOptions, ResolvedRealtimeOptions } from '../realtime-options.interface.js';
+import { resolveRealtimeOptions } from '../realtime-options.resolve.js';
 import { MessageDispatcher } from './message-dispatcher.js';
 import { setUpNamespaces } from './namespace-setup.js';
 import { RedisConnections } from '../redis/redis-connections.js';
@@ -22,7 +22,7 @@ import { RedisConnections } from '../redis/redis-connections.js';
  * app.useWebSocketAdapter(adapter);
  */
 export class RedisIoAdapter extends IoAdapter {
-  private readonly options: RealtimeModuleOptions;
+  private readonly options: ResolvedRealtimeOptions;
   private readonly adapterLogger = new Logger(RedisIoAdapter.name);
   private readonly dispatcher = new MessageDispatcher(this.adapterLogger);
   private redis?: RedisConnections;
@@ -38,7 +38,7 @@ export class RedisIoAdapter extends IoAdapter {
     private readonly onServerCreated?: (server: Server, redis?: RedisConnections) => void,
   ) {
     super(appOrHttpServer);
-    this.options = validateRealtimeOptions(options);
+    this.options = resolveRealtimeOptions(options);
   }
 
   /** Connects pub and sub; resolves once both are ready, rejects with an error naming the URL otherwise. */

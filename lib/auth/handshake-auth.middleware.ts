@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { guardCallback } from '../errors/guard-callback.js';
-import type { RealtimeAuthOptions } from '../realtime-options.interface.js';
-import { DEFAULT_EXPIRY_GRACE_MS, userRoom } from '../realtime.constants.js';
+import type { ResolvedAuthOptions } from '../realtime-options.interface.js';
+import { userRoom } from '../realtime.constants.js';
 import { HandshakeRefusalError } from './handshake-refusal.error.js';
 import type { JwtVerifier } from './jwt-verifier.js';
 import { watchTokenExpiry } from './token-expiry.js';
@@ -16,12 +16,11 @@ const logger = new Logger('HandshakeAuth');
  * to `socket.data.user` and the socket joins `user:<id>`; a refusal reaches the client as
  * `connect_error` `{ message: 'Unauthorized', data: { code } }`.
  */
-export function handshakeAuth(verifier: JwtVerifier, options: RealtimeAuthOptions): Middleware {
-  const graceMs = options.expiryGraceMs ?? DEFAULT_EXPIRY_GRACE_MS;
+export function handshakeAuth(verifier: JwtVerifier, options: ResolvedAuthOptions): Middleware {
   const authenticate = async (socket: Socket): Promise<void> => {
     const token = tokenOf(socket);
     if (token === undefined) {
-      if (options.required === false) return;
+      if (!options.required) return;
       throw new HandshakeRefusalError('TOKEN_MISSING');
     }
     const payload = verifier.verify(token);
@@ -34,7 +33,7 @@ export function handshakeAuth(verifier: JwtVerifier, options: RealtimeAuthOption
     socket.data.user = user;
     socket.data.userId = userId;
     await socket.join(userRoom(userId));
-    watchTokenExpiry(socket, payload, { verifier, userId, graceMs, clockTolerance: options.clockTolerance ?? 0 });
+    watchTokenExpiry(socket, payload, { verifier, userId, graceMs: options.expiryGraceMs, clockTolerance: options.clockTolerance });
   };
   return guardCallback(logger, 'Handshake auth', (socket: Socket, next: (error?: Error) => void) =>
     authenticate(socket).then(

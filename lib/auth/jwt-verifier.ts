@@ -1,6 +1,6 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt, { type Algorithm, type JwtPayload } from 'jsonwebtoken';
-import type { RealtimeAuthOptions } from '../realtime-options.interface.js';
+import type { ResolvedAuthOptions } from '../realtime-options.interface.js';
 import { HandshakeRefusalError } from './handshake-refusal.error.js';
 
 // Far above any real JWT; refusing larger ones first keeps parsing cost bounded.
@@ -11,10 +11,10 @@ export class JwtVerifier {
   private readonly key: KeyObject;
   private readonly verifyOptions: jwt.VerifyOptions & { complete?: false };
 
-  constructor(private readonly options: RealtimeAuthOptions) {
+  constructor(private readonly options: ResolvedAuthOptions) {
     this.key = options.secret !== undefined ? createSecretKey(toBuffer(options.secret)) : createPublicKey(options.publicKey!);
     this.verifyOptions = {
-      algorithms: (options.algorithms ?? [options.secret !== undefined ? 'HS256' : 'RS256']) as Algorithm[],
+      algorithms: options.algorithms as Algorithm[],
       issuer: options.issuer,
       audience: options.audience as jwt.VerifyOptions['audience'],
       clockTolerance: options.clockTolerance,

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'socket.io';
+import { resolveRealtimeOptions } from '../realtime-options.resolve.js';
 import { JwtVerifier } from './jwt-verifier.js';
 import { watchTokenExpiry } from './token-expiry.js';
 
@@ -7,7 +8,7 @@ const timers = () => process.getActiveResourcesInfo().filter((resource) => resou
 
 describe('watchTokenExpiry', () => {
   it('leaves no timer or listener behind over 10,000 connect/disconnect cycles', () => {
-    const verifier = new JwtVerifier({ secret: 'unit' });
+    const verifier = new JwtVerifier(resolveRealtimeOptions({ auth: { secret: 'unit' } }).auth!);
     const before = timers();
     const sockets: EventEmitter[] = [];
     for (let i = 0; i < 10_000; i++) {

@@ -4,7 +4,7 @@ import { engineFor } from '../engines/engine-for.js';
 import type { Broadcaster } from '../engines/realtime-engine.interface.js';
 import { LazyRedisConnections } from '../redis/redis-connections.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';
-import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
+import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { requireName, requireNameList, requireNames } from '../service-arguments.js';
 import { DEFAULT_REQUESTS_TIMEOUT_MS, REALTIME_OPTIONS, userRoom } from '../realtime.constants.js';
 
@@ -29,7 +29,7 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   private readonly publisher?: LazyRedisConnections;
 
   constructor(
-    @Inject(REALTIME_OPTIONS) private readonly options: RealtimeModuleOptions,
+    @Inject(REALTIME_OPTIONS) private readonly options: ResolvedRealtimeOptions,
     private readonly registry: RealtimeServerRegistry,
   ) {
     if (!options.redis) return;

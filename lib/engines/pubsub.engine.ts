@@ -1,6 +1,5 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Emitter } from '@socket.io/redis-emitter';
-import { DEFAULT_KEY_PREFIX, DEFAULT_REQUESTS_TIMEOUT_MS } from '../realtime.constants.js';
 import type { AdapterConstructor, Broadcaster, RealtimeEngine } from './realtime-engine.interface.js';
 
 /**
@@ -14,13 +13,13 @@ export const pubSubEngine: RealtimeEngine = {
   createAdapter(connections, options) {
     const [pub, sub] = connections.clients;
     return createAdapter(connections.reportingFailuresOf(pub, ['publish']), connections.reportingFailuresOf(sub, ['unsubscribe', 'punsubscribe']), {
-      key: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
-      requestsTimeout: options.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT_MS,
+      key: options.keyPrefix,
+      requestsTimeout: options.requestsTimeout,
     }) as AdapterConstructor;
   },
 
   publisher(connections, options, namespace) {
     const client = connections.reportingFailuresOf(connections.clients[0], ['publish']);
-    return new Emitter(client, { key: options.keyPrefix ?? DEFAULT_KEY_PREFIX }, namespace) as unknown as Broadcaster;
+    return new Emitter(client, { key: options.keyPrefix }, namespace) as unknown as Broadcaster;
   },
 };

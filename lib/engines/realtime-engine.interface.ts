@@ -1,5 +1,5 @@
 import type { ServerOptions } from 'socket.io';
-import type { RealtimeRedisOptions } from '../realtime-options.interface.js';
+import type { ResolvedRedisOptions } from '../realtime-options.interface.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 
 /** What both a socket.io namespace and a publisher for processes without sockets can do. */
@@ -21,7 +21,7 @@ export interface RealtimeEngine {
   /** The connections the adapter needs, by name (`<keyPrefix>:<name>` in `CLIENT LIST`). */
   readonly adapterConnections: string[];
   /** The socket.io adapter on the connections opened for it, in the order of `adapterConnections`. */
-  createAdapter(connections: RedisConnections, options: RealtimeRedisOptions): AdapterConstructor;
+  createAdapter(connections: RedisConnections, options: ResolvedRedisOptions): AdapterConstructor;
   /** A namespace of the clients of every instance, reached through one connection. */
-  publisher(connections: RedisConnections, options: RealtimeRedisOptions, namespace: string): Broadcaster;
+  publisher(connections: RedisConnections, options: ResolvedRedisOptions, namespace: string): Broadcaster;
 }

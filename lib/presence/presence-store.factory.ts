@@ -1,19 +1,14 @@
 import { LazyRedisConnections } from '../redis/redis-connections.js';
-import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
-import { DEFAULT_KEY_PREFIX, DEFAULT_PRESENCE_TTL_MS } from '../realtime.constants.js';
+import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { MemoryPresenceStore } from './memory-presence.store.js';
 import type { PresenceStore } from './presence-store.interface.js';
 import { definePresenceCommands, RedisPresenceStore } from './redis-presence.store.js';
 
 /** Redis presence when the app scales out over Redis, memory otherwise. Connects on first use. */
-export function createPresenceStore(options: RealtimeModuleOptions): PresenceStore {
+export function createPresenceStore(options: ResolvedRealtimeOptions): PresenceStore {
   if (!options.redis || options.presence === false) return new MemoryPresenceStore();
   // A rush of connections writes presence in many small scripts: let those of one tick share a write.
   const purpose = { names: ['presence'], whileDown: 'presence is not updated until it returns', autoPipelining: true };
-  return new RedisPresenceStore(new LazyRedisConnections(options.redis, purpose, definePresenceCommands), options.redis.keyPrefix ?? DEFAULT_KEY_PREFIX, presenceTtlMs(options));
+  return new RedisPresenceStore(new LazyRedisConnections(options.redis, purpose, definePresenceCommands), options.redis.keyPrefix, options.presence.ttlMs);
 }
 
-/** How long an entry lives without a heartbeat; the heartbeat runs every third of it. */
-export function presenceTtlMs(options: RealtimeModuleOptions): number {
-  return (options.presence || undefined)?.ttlMs ?? DEFAULT_PRESENCE_TTL_MS;
-}

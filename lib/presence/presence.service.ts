@@ -5,11 +5,10 @@ import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import { guardCallback } from '../errors/guard-callback.js';
 import { PresenceDisabledError } from '../errors/presence-disabled.error.js';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
-import type { PresenceRoomEvents, RealtimeModuleOptions } from '../realtime-options.interface.js';
-import { DEFAULT_PRESENCE_DIFF_INTERVAL_MS, REALTIME_OPTIONS, USER_ROOM_PREFIX } from '../realtime.constants.js';
+import type { PresenceRoomEvents, ResolvedRealtimeOptions } from '../realtime-options.interface.js';
+import { REALTIME_OPTIONS, USER_ROOM_PREFIX } from '../realtime.constants.js';
 import { requireName } from '../service-arguments.js';
 import { PresenceAnnouncer, type PresenceChange } from './presence-announcer.js';
-import { presenceTtlMs } from './presence-store.factory.js';
 import { PresenceStore, type PresenceEntry } from './presence-store.interface.js';
 
 const ONLINE = 'online';
@@ -26,19 +25,19 @@ export class PresenceService implements BeforeApplicationShutdown, OnApplication
   private readonly logger = new Logger(PresenceService.name);
   private readonly instanceId = randomUUID();
   private readonly pending = new Set<Promise<void>>();
-  private readonly announcer: PresenceAnnouncer;
+  private readonly announcer?: PresenceAnnouncer;
   private heartbeat?: NodeJS.Timeout;
 
   constructor(
-    @Inject(REALTIME_OPTIONS) private readonly options: RealtimeModuleOptions,
+    @Inject(REALTIME_OPTIONS) private readonly options: ResolvedRealtimeOptions,
     @Inject(PresenceStore) private readonly store: PresenceStore,
     private readonly registry: RealtimeServerRegistry,
   ) {
-    const presence = options.presence || {};
-    this.announcer = new PresenceAnnouncer(roomEventsOf(presence.roomEvents), presence.diffIntervalMs ?? DEFAULT_PRESENCE_DIFF_INTERVAL_MS, this.logger);
-    if (options.presence === false) return;
+    const presence = options.presence;
+    if (presence === false) return;
+    this.announcer = new PresenceAnnouncer(roomEventsOf(presence.roomEvents), presence.diffIntervalMs, this.logger);
     registry.onNamespace((namespace) => this.track(namespace));
-    registry.onServer(() => this.startHeartbeat());
+    registry.onServer(() => this.startHeartbeat(presence.ttlMs / 3));
   }
 
   /** Whether any socket of the user is connected, on any instance. */
@@ -60,7 +59,7 @@ export class PresenceService implements BeforeApplicationShutdown, OnApplication
 
   /** The last changes, those of this instance's own sockets closing, go out as they come. */
   beforeApplicationShutdown(): void {
-    this.announcer.stopBatching();
+    this.announcer?.stopBatching();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -103,7 +102,7 @@ export class PresenceService implements BeforeApplicationShutdown, OnApplication
   }
 
   private announce(namespace: Namespace, { scope, userId }: Omit<PresenceEntry, 'socket'>, change: PresenceChange): void {
-    if (scope.startsWith(ROOM_SCOPE_PREFIX)) this.announcer.announce(namespace, scope.slice(ROOM_SCOPE_PREFIX.length), userId, change);
+    if (scope.startsWith(ROOM_SCOPE_PREFIX)) this.announcer?.announce(namespace, scope.slice(ROOM_SCOPE_PREFIX.length), userId, change);
   }
 
   private run<T>(operation: Promise<T>, then: (result: T) => unknown): void {
@@ -118,9 +117,9 @@ export class PresenceService implements BeforeApplicationShutdown, OnApplication
     void done.finally(() => this.pending.delete(done));
   }
 
-  private startHeartbeat(): void {
+  private startHeartbeat(everyMs: number): void {
     const beat = guardCallback(this.logger, 'Presence heartbeat', () => this.beat());
-    this.heartbeat = setInterval(beat, presenceTtlMs(this.options) / 3);
+    this.heartbeat = setInterval(beat, everyMs);
     this.heartbeat.unref();
     // Redis may have restarted empty: put this instance's users back at once, not at the next beat.
     this.store.onReconnect(beat);
@@ -158,6 +157,6 @@ export class PresenceService implements BeforeApplicationShutdown, OnApplication
   }
 }
 
-function roomEventsOf(roomEvents: PresenceRoomEvents | ((room: string) => PresenceRoomEvents) = 'diff'): (room: string) => PresenceRoomEvents {
+function roomEventsOf(roomEvents: PresenceRoomEvents | ((room: string) => PresenceRoomEvents)): (room: string) => PresenceRoomEvents {
   return typeof roomEvents === 'function' ? roomEvents : () => roomEvents;
 }

@@ -3,8 +3,8 @@ import { Redis, type Cluster } from 'ioredis';
 import { RedisConnectionError } from '../errors/redis-connection.error.js';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
 import { failureReportingView } from './failure-reporting-view.js';
-import type { RealtimeRedisOptions } from '../realtime-options.interface.js';
-import { DEFAULT_KEY_PREFIX, REDIS_CONNECT_TIMEOUT_MS } from '../realtime.constants.js';
+import type { ResolvedRedisOptions } from '../realtime-options.interface.js';
+import { REDIS_CONNECT_TIMEOUT_MS } from '../realtime.constants.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -37,9 +37,8 @@ export class RedisConnections {
   }
 
   /** Opens the connections and resolves once all are ready; rejects within a few seconds otherwise. */
-  static async open(options: RealtimeRedisOptions, purpose: RedisConnectionsPurpose, timeoutMs = REDIS_CONNECT_TIMEOUT_MS): Promise<RedisConnections> {
-    const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    const [first, ...others] = purpose.names.map((name) => `${prefix}:${name}`);
+  static async open(options: ResolvedRedisOptions, purpose: RedisConnectionsPurpose, timeoutMs = REDIS_CONNECT_TIMEOUT_MS): Promise<RedisConnections> {
+    const [first, ...others] = purpose.names.map((name) => `${options.keyPrefix}:${name}`);
     const pipelining = { enableAutoPipelining: purpose.autoPipelining ?? false };
     const clients = [openClient(options, first, pipelining)];
     others.forEach((name) => clients.push(duplicate(clients[0], name, pipelining)));
@@ -104,7 +103,7 @@ export class RedisConnections {
 
 type Pipelining = { enableAutoPipelining: boolean };
 
-function openClient(options: RealtimeRedisOptions, connectionName: string, pipelining: Pipelining): RedisClient {
+function openClient(options: ResolvedRedisOptions, connectionName: string, pipelining: Pipelining): RedisClient {
   if (options.client) return duplicate(options.client, connectionName, pipelining);
   return new Redis(options.url as string, { ...CONNECTION_OPTIONS, ...NODE_OPTIONS, ...pipelining, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
 }
@@ -156,7 +155,7 @@ async function close(client: RedisClient): Promise<void> {
   await client.quit().catch(() => client.disconnect());
 }
 
-function describeAddress(options: RealtimeRedisOptions): string {
+function describeAddress(options: ResolvedRedisOptions): string {
   if (options.url) return redactPassword(options.url);
   const client = options.client as RedisClient;
   if (isCluster(client)) return `the cluster of ${client.nodes().map(nodeAddress).join(', ') || 'the given startup nodes'}`;
@@ -190,7 +189,7 @@ export class LazyRedisConnections {
   private readonly backListeners: (() => void)[] = [];
 
   constructor(
-    private readonly options: RealtimeRedisOptions,
+    private readonly options: ResolvedRedisOptions,
     private readonly purpose: RedisConnectionsPurpose,
     private readonly prepare: (connections: RedisConnections) => void = () => undefined,
   ) {}

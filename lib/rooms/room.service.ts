@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { RealtimeServerRegistry } from '../realtime-server.registry.js';
-import type { RealtimeModuleOptions } from '../realtime-options.interface.js';
+import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { REALTIME_OPTIONS } from '../realtime.constants.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';
 import { refuseUserRooms, requireName, requireNames } from '../service-arguments.js';
@@ -21,7 +21,7 @@ export interface RoomMember {
 @Injectable()
 export class RoomService {
   constructor(
-    @Inject(REALTIME_OPTIONS) private readonly options: RealtimeModuleOptions,
+    @Inject(REALTIME_OPTIONS) private readonly options: ResolvedRealtimeOptions,
     private readonly registry: RealtimeServerRegistry,
   ) {
     if (options.redis) registry.onServer((server) => answerRequests(server, () => registry.namespaces));

@@ -1,0 +1,52 @@
+import type { RealtimeAuthOptions, RealtimePresenceOptions, RealtimeRedisOptions, ResolvedAuthOptions, ResolvedRealtimeOptions, ResolvedRedisOptions } from './realtime-options.interface.js';
+import { validateRealtimeOptions } from './realtime-options.validation.js';
+import {
+  DEFAULT_EXPIRY_GRACE_MS,
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_PRESENCE_DIFF_INTERVAL_MS,
+  DEFAULT_PRESENCE_TTL_MS,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_REQUESTS_TIMEOUT_MS,
+} from './realtime.constants.js';
+
+const resolved = new WeakSet<object>();
+
+/**
+ * Validates the options (throwing `InvalidRealtimeOptionsError`) and fills in every default, once:
+ * options it resolved before are returned as they are.
+ */
+export function resolveRealtimeOptions(options: unknown): ResolvedRealtimeOptions {
+  if (typeof options === 'object' && options !== null && resolved.has(options)) return options as ResolvedRealtimeOptions;
+  const { redis, auth, rateLimit, presence, ...rest } = validateRealtimeOptions(options);
+  const result: ResolvedRealtimeOptions = {
+    ...rest,
+    ...(redis && { redis: resolveRedis(redis) }),
+    ...(auth && { auth: resolveAuth(auth) }),
+    rateLimit: rateLimit ?? DEFAULT_RATE_LIMIT,
+    presence: presence === false ? false : resolvePresence(presence),
+  };
+  resolved.add(result);
+  return result;
+}
+
+function resolveRedis(redis: RealtimeRedisOptions): ResolvedRedisOptions {
+  return { ...redis, keyPrefix: redis.keyPrefix ?? DEFAULT_KEY_PREFIX, requestsTimeout: redis.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT_MS };
+}
+
+function resolveAuth(auth: RealtimeAuthOptions): ResolvedAuthOptions {
+  return {
+    ...auth,
+    algorithms: auth.algorithms ?? [auth.secret !== undefined ? 'HS256' : 'RS256'],
+    clockTolerance: auth.clockTolerance ?? 0,
+    required: auth.required ?? true,
+    expiryGraceMs: auth.expiryGraceMs ?? DEFAULT_EXPIRY_GRACE_MS,
+  };
+}
+
+function resolvePresence(presence: RealtimePresenceOptions = {}): Required<RealtimePresenceOptions> {
+  return {
+    ttlMs: presence.ttlMs ?? DEFAULT_PRESENCE_TTL_MS,
+    roomEvents: presence.roomEvents ?? 'diff',
+    diffIntervalMs: presence.diffIntervalMs ?? DEFAULT_PRESENCE_DIFF_INTERVAL_MS,
+  };
+}
