@@ -27,7 +27,7 @@ export class RealtimeServerRegistry {
     return [...this.openNamespaces];
   }
 
-  /** Called by the adapter for the app's server; a second server (another port or path) is not tracked. */
+  /** Called by `setUpConnections` for the app's server; a second server (another port or path) is not tracked. */
   register(server: Server, redis?: RedisConnections): void {
     if (this.current) return;
     this.current = server;

@@ -1,16 +1,12 @@
 import { Inject, Injectable, type INestApplication } from '@nestjs/common';
 import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { REALTIME_OPTIONS } from '../realtime.constants.js';
-import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import { RedisIoAdapter } from './redis-io.adapter.js';
 
 /** Builds the app's {@link RedisIoAdapter} from the module options. */
 @Injectable()
 export class RedisIoAdapterFactory {
-  constructor(
-    @Inject(REALTIME_OPTIONS) private readonly options: ResolvedRealtimeOptions,
-    private readonly registry: RealtimeServerRegistry,
-  ) {}
+  constructor(@Inject(REALTIME_OPTIONS) private readonly options: ResolvedRealtimeOptions) {}
 
   /**
    * Resolves once Redis pub and sub are connected (at once without `redis` options); rejects within a
@@ -18,7 +14,7 @@ export class RedisIoAdapterFactory {
    * @example app.useWebSocketAdapter(await app.get(RedisIoAdapterFactory).create(app));
    */
   async create(app: INestApplication): Promise<RedisIoAdapter> {
-    const adapter = new RedisIoAdapter(app, this.options, (server, redis) => this.registry.register(server, redis));
+    const adapter = new RedisIoAdapter(app, this.options);
     await adapter.connectToRedis();
     return adapter;
   }

@@ -10,7 +10,8 @@ import type { AdapterConstructor } from '../engines/realtime-engine.interface.js
 import type { RealtimeModuleOptions, ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { resolveRealtimeOptions } from '../realtime-options.resolve.js';
 import { MessageDispatcher } from './message-dispatcher.js';
-import { setUpNamespaces } from './namespace-setup.js';
+import { setUpConnections } from '../connection/connection-setup.js';
+import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 
 /**
@@ -25,20 +26,18 @@ export class RedisIoAdapter extends IoAdapter {
   private readonly options: ResolvedRealtimeOptions;
   private readonly adapterLogger = new Logger(RedisIoAdapter.name);
   private readonly dispatcher = new MessageDispatcher(this.adapterLogger);
+  private readonly registry?: RealtimeServerRegistry;
   private redis?: RedisConnections;
   private adapterConstructor?: AdapterConstructor;
 
   /**
-   * @param onServerCreated called with each socket.io server created; `RedisIoAdapterFactory` uses it
-   * to hand the server to the room and broadcast services.
+   * @param appOrHttpServer the Nest app (whose `RealtimeModule`, if imported, then sees every server
+   * this adapter creates) or an HTTP server.
    */
-  constructor(
-    appOrHttpServer?: INestApplicationContext | object,
-    options: RealtimeModuleOptions = {},
-    private readonly onServerCreated?: (server: Server, redis?: RedisConnections) => void,
-  ) {
+  constructor(appOrHttpServer?: INestApplicationContext | object, options: RealtimeModuleOptions = {}) {
     super(appOrHttpServer);
     this.options = resolveRealtimeOptions(options);
+    this.registry = registryOf(appOrHttpServer);
   }
 
   /** Connects pub and sub; resolves once both are ready, rejects with an error naming the URL otherwise. */
@@ -54,8 +53,8 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   /**
-   * Creates the socket.io server, with handshake auth, rate limiting and client room events on every
-   * namespace; a gateway's own options win over the module's, its own `adapter` included.
+   * Creates the socket.io server, set up as `setUpConnections` says on every namespace; a gateway's
+   * own options win over the module's, its own `adapter` included.
    */
   override createIOServer(port: number, options?: ServerOptions): Server {
     if (this.options.redis && !this.adapterConstructor) throw new RedisNotConnectedError();
@@ -67,8 +66,7 @@ export class RedisIoAdapter extends IoAdapter {
       ...options,
       adapter: options?.adapter ?? this.adapterConstructor,
     } as ServerOptions);
-    setUpNamespaces(server, this.options);
-    this.onServerCreated?.(server, this.redis);
+    setUpConnections(server, this.options, { registry: this.registry, redis: this.redis });
     return server;
   }
 
@@ -104,5 +102,16 @@ export class RedisIoAdapter extends IoAdapter {
     const { cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize } = this.options;
     const given = { cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize };
     return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+  }
+}
+
+/** The registry of the app's `RealtimeModule`, through which its services see the servers; none when wired by hand. */
+function registryOf(appOrHttpServer: unknown): RealtimeServerRegistry | undefined {
+  const app = appOrHttpServer as Partial<INestApplicationContext> | undefined;
+  if (typeof app?.get !== 'function') return undefined;
+  try {
+    return app.get(RealtimeServerRegistry, { strict: false });
+  } catch {
+    return undefined; // the app does not import RealtimeModule: nothing to tell
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Namespace } from 'socket.io';
 import { RealtimeServerRegistry } from '../realtime-server.registry.js';
@@ -21,7 +21,7 @@ const ROOM_SCOPE_PREFIX = 'room:';
  * `ttlMs` and a third of it).
  */
 @Injectable()
-export class PresenceService implements BeforeApplicationShutdown, OnApplicationShutdown {
+export class PresenceService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(PresenceService.name);
   private readonly instanceId = randomUUID();
   private readonly pending = new Set<Promise<void>>();
@@ -33,11 +33,15 @@ export class PresenceService implements BeforeApplicationShutdown, OnApplication
     @Inject(PresenceStore) private readonly store: PresenceStore,
     private readonly registry: RealtimeServerRegistry,
   ) {
-    const presence = options.presence;
+    if (options.presence) this.announcer = new PresenceAnnouncer(roomEventsOf(options.presence.roomEvents), options.presence.diffIntervalMs, this.logger);
+  }
+
+  /** Follows the rooms of every socket of the app's server (see `setUpConnections`), once there is one. */
+  onModuleInit(): void {
+    const presence = this.options.presence;
     if (presence === false) return;
-    this.announcer = new PresenceAnnouncer(roomEventsOf(presence.roomEvents), presence.diffIntervalMs, this.logger);
-    registry.onNamespace((namespace) => this.track(namespace));
-    registry.onServer(() => this.startHeartbeat(presence.ttlMs / 3));
+    this.registry.onNamespace((namespace) => this.track(namespace));
+    this.registry.onServer(() => this.startHeartbeat(presence.ttlMs / 3));
   }
 
   /** Whether any socket of the user is connected, on any instance. */

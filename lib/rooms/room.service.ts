@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
@@ -19,12 +19,15 @@ export interface RoomMember {
  * else rejects with `InvalidArgumentError` before a socket is touched.
  */
 @Injectable()
-export class RoomService {
+export class RoomService implements OnModuleInit {
   constructor(
     @Inject(REALTIME_OPTIONS) private readonly options: ResolvedRealtimeOptions,
     private readonly registry: RealtimeServerRegistry,
-  ) {
-    if (options.redis) registry.onServer((server) => answerRequests(server, () => registry.namespaces));
+  ) {}
+
+  /** Answers the other instances' requests on the app's server, once there is one (see `setUpConnections`). */
+  onModuleInit(): void {
+    if (this.options.redis) this.registry.onServer((server) => answerRequests(server, () => this.registry.namespaces));
   }
 
   /** Puts a local socket in one or more rooms. */

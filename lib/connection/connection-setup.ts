@@ -1,0 +1,50 @@
+import { Logger } from '@nestjs/common';
+import type { Namespace, Server } from 'socket.io';
+import { handshakeAuth } from '../auth/handshake-auth.middleware.js';
+import { JwtVerifier } from '../auth/jwt-verifier.js';
+import { guardCallback } from '../errors/guard-callback.js';
+import { limitRate } from '../rate-limit/socket-rate-limiter.js';
+import type { RealtimeServerRegistry } from '../realtime-server.registry.js';
+import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
+import { handleClientRoomEvents } from '../rooms/client-room-events.js';
+import { answerUnknownEvents } from './unknown-event.middleware.js';
+
+const logger = new Logger('RealtimeConnections');
+
+/** Where the module's services learn of the server: absent when the adapter is wired by hand. */
+export interface ConnectionServices {
+  registry?: RealtimeServerRegistry;
+  /** The Redis connections of the server's adapter, for services that need to know Redis is up. */
+  redis?: RedisConnections;
+}
+
+/**
+ * What happens when a socket connects, in this order, on every namespace of the server (those a
+ * gateway opens later too: `io.use` covers only the main one):
+ * 1. the handshake JWT (`auth`): `socket.data.user`, and the room `user:<id>`;
+ * 2. presence: the registry hands each namespace to `PresenceService`, which takes the join of
+ *    `user:<id>` as "online" and follows every room the socket joins and leaves after it (and
+ *    `RoomService` answers the other instances' requests on the server);
+ * 3. flood control (`rateLimit`) over every event the socket sends;
+ * 4. client room events (`rooms.authorize`): `room:join` / `room:leave`;
+ * 5. `NOT_FOUND` for an event with an ack that nothing on the socket serves.
+ * Then Nest binds the gateway's handlers and calls its `handleConnection`.
+ */
+export function setUpConnections(server: Server, options: ResolvedRealtimeOptions, { registry, redis }: ConnectionServices = {}): void {
+  const auth = options.auth && handshakeAuth(new JwtVerifier(options.auth), options.auth);
+  const { rateLimit, rooms } = options;
+  const setUp = (namespace: Namespace): void => {
+    if (auth) namespace.use(auth);
+    namespace.use((socket, next) => {
+      if (rateLimit) limitRate(socket, rateLimit);
+      if (rooms) handleClientRoomEvents(socket, rooms);
+      answerUnknownEvents(socket);
+      next();
+    });
+  };
+  setUp(server.of('/'));
+  server.on('new_namespace', guardCallback(logger, 'Setting up a namespace', setUp));
+  // After the listener above, so that a namespace opened later gets its auth before presence sees it.
+  registry?.register(server, redis);
+}
