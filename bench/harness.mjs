@@ -21,7 +21,7 @@ export async function startServer(env) {
   });
   const [ready] = await once(child, 'message');
   const request = async (message) => {
-    const reply = new Promise((resolve) => child.on('message', function answer(received) {
+    const reply = new Promise((resolve) => child.on('message', function answer(/** @type {any} */ received) {
       if (received.type !== message.type) return;
       child.off('message', answer);
       resolve(received);
@@ -42,7 +42,7 @@ export async function startServer(env) {
 export async function startRedis() {
   const probe = createServer().listen(0, '127.0.0.1');
   await once(probe, 'listening');
-  const { port } = probe.address();
+  const { port } = /** @type {import('node:net').AddressInfo} */ (probe.address());
   probe.close();
   const child = spawn('taskset', ['-c', '0', 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
@@ -110,7 +110,7 @@ function connectWs(port, token) {
   const listeners = new Map();
   const acks = ackTracker((id, event, data) => socket.send(JSON.stringify({ id, event, data })));
   socket.on('message', (raw) => {
-    const { id, event, data } = JSON.parse(raw);
+    const { id, event, data } = JSON.parse(raw.toString());
     if (event) return listeners.get(event)?.(data);
     acks.answer(id, data);
   });

@@ -135,6 +135,7 @@ export async function bigRoom(env, settings, { clients, instances, redisUrl }) {
 }
 
 /** `users` authenticated clients, user0.. on the first of two servers and the rest on the second. */
+/** @param {Array<{ port: number }>} servers */
 async function connectHalves([first, second], users) {
   const halves = await Promise.all([first, second].map((server, i) => connectMany(server.port, users / 2, { auth: true, firstUser: (i * users) / 2 })));
   return halves.flatMap(({ sockets }) => sockets);
@@ -154,6 +155,7 @@ async function startInstances(env, instances, redisUrl) {
  */
 async function deliverRounds(sockets, event, rounds, send) {
   let waiting = 0;
+  /** @type {(value?: unknown) => void} */
   let arrived = () => undefined;
   for (const socket of sockets) socket.on(event, () => --waiting === 0 && arrived());
   const round = async (seq) => {

@@ -17,6 +17,7 @@ import jwt from 'jsonwebtoken';
 
 const { BENCH_SERVER: kind, HANDLERS = '1', AUTH = 'none', SECRET = 'bench-secret', REDIS_URL, KEY_PREFIX = 'bench', ROOM_SIZE = '0' } = process.env;
 const handlerNames = Array.from({ length: Number(HANDLERS) }, (_, i) => (i === 0 ? 'echo' : `noop${i}`));
+/** @type {Partial<import('socket.io').ServerOptions>} */
 const serverOptions = { transports: ['websocket'], serveClient: false };
 const ROOM = 'bench-room';
 const inRoom = (user) => user !== undefined && Number(user.sub.slice('user'.length)) < Number(ROOM_SIZE);
@@ -33,13 +34,13 @@ async function wsServer() {
   wss.on('connection', (socket, request) => {
     if (AUTH === 'jwt') {
       try {
-        socket.user = verify(new URL(request.url, 'http://localhost').searchParams.get('token'));
+        Object.assign(socket, { user: verify(new URL(request.url, 'http://localhost').searchParams.get('token')) });
       } catch {
         return socket.close(4401, 'Unauthorized');
       }
     }
     socket.on('message', (raw) => {
-      const { id, event, data } = JSON.parse(raw);
+      const { id, event, data } = JSON.parse(raw.toString());
       const handler = handlers.get(event);
       if (handler) socket.send(JSON.stringify({ id, data: handler(data) }));
     });
@@ -50,7 +51,7 @@ async function wsServer() {
     const frame = JSON.stringify({ event, data });
     for (const client of wss.clients) client.send(frame);
   };
-  return { port: http.address().port, fanout: broadcast };
+  return { port: portOf(http), fanout: broadcast };
 }
 
 async function rawServer() {
@@ -81,7 +82,7 @@ async function rawServer() {
   http.listen(0, '127.0.0.1');
   await once(http, 'listening');
   return {
-    port: http.address().port,
+    port: portOf(http),
     fanout: (event, data) => io.emit(event, data),
     toRoom: (event, data) => io.to(ROOM).emit(event, data),
     sendToUser: (userId, event, data) => io.to(`user:${userId}`).emit(event, data),
@@ -126,7 +127,7 @@ async function nestServer(realtime) {
   const app = await NestFactory.create(AppModule, { logger: ['error'] });
   app.useWebSocketAdapter(realtime ? await app.get(library.RedisIoAdapterFactory).create(app) : new IoAdapter(app));
   await app.listen(0, '127.0.0.1');
-  const io = app.get(Gateway).server;
+  const io = /** @type {{ server: import('socket.io').Server }} */ (app.get(Gateway)).server;
   const base = { port: app.getHttpServer().address().port, fanout: (event, data) => io.emit(event, data), toRoom: (event, data) => io.to(ROOM).emit(event, data) };
   if (!realtime) return base;
   const broadcast = app.get(library.WebsocketBroadcastService);
@@ -139,6 +140,11 @@ async function nestServer(realtime) {
     isOnline: (userId) => presence.isOnline(userId),
     members: (room) => rooms.members(room),
   };
+}
+
+/** The port a listening HTTP server is on. */
+function portOf(/** @type {import('node:http').Server} */ http) {
+  return /** @type {import('node:net').AddressInfo} */ (http.address()).port;
 }
 
 /** Times `count` sequential calls of `operation`, in ms. */
@@ -201,7 +207,7 @@ async function windowProfiler(dir) {
   };
 }
 
-process.on('message', async (message) => {
+process.on('message', async (/** @type {any} */ message) => {
   const reply = await answers[message.type](message);
   if (reply) process.send({ type: message.type, ...reply });
 });

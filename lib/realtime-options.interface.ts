@@ -49,8 +49,11 @@ export interface RealtimeAuthOptions {
    * @default true
    */
   required?: boolean;
-  /** Maps the verified payload to the user stored in `socket.data.user`; a falsy result refuses the socket. */
-  validate?: (payload: JwtPayload) => unknown | Promise<unknown>;
+  /**
+   * Maps the verified payload to the user stored in `socket.data.user` (may return a promise); a falsy
+   * result refuses the socket.
+   */
+  validate?: (payload: JwtPayload) => unknown;
   /**
    * How long a socket whose token expired may take to send `auth:refresh { token }` before it is
    * disconnected, in ms.
@@ -61,6 +64,7 @@ export interface RealtimeAuthOptions {
    * The user's id, used for the room `user:<id>` and presence.
    * @default (user) => user.sub ?? user.id
    */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the user is the app's own type
   userId?: (user: any) => string;
 }
 
@@ -78,6 +82,7 @@ export interface RealtimeRoomsOptions {
    * Whether this user may join this room (`user:*` rooms never can). Resolving anything but `true`,
    * or throwing, refuses with `FORBIDDEN`.
    */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the user is the app's own type
   authorize: (user: any, room: string, client: Socket) => boolean | Promise<boolean>;
 }
 

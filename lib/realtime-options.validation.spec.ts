@@ -30,7 +30,7 @@ describe('validateRealtimeOptions', () => {
       maxHttpBufferSize: 1e5,
       rateLimit: { points: 10, durationMs: 1000 },
       rooms: { authorize: () => true },
-      presence: { ttlMs: 10_000, roomEvents: (room: string) => (room.startsWith('live:') ? false : 'diff') as 'diff' | false, diffIntervalMs: 250 },
+      presence: { ttlMs: 10_000, roomEvents: (room: string) => (room.startsWith('live:') ? false : 'diff'), diffIntervalMs: 250 },
     };
     expect(validateRealtimeOptions(options)).toBe(options);
     expect(validateRealtimeOptions({ redis: { url: 'rediss://u:p@host:6380/1' }, auth: { publicKey: 'PEM', algorithms: ['ES256'] }, rateLimit: false, presence: false })).toBeDefined();

@@ -49,7 +49,7 @@ export class MessageDispatcher {
 
   private unbind(socket: Socket): void {
     for (const binding of this.bindings.get(socket) ?? []) {
-      for (const { message } of binding.handlers) socket.off(message, this.listeners.get(String(message))!);
+      for (const { message } of binding.handlers) socket.off(String(message), this.listeners.get(String(message))!);
     }
     this.bindings.delete(socket);
   }

@@ -87,7 +87,7 @@ export class RedisIoAdapter extends IoAdapter {
   override async close(server: Server | Namespace): Promise<void> {
     const root = 'server' in server ? server.server : server;
     if (this.forceCloseConnections && root.httpServer === this.httpServer) return void root.engine.close();
-    await new Promise<void>((resolve) => root.close(() => resolve()));
+    await new Promise<void>((resolve) => void root.close(() => resolve()));
   }
 
   /** Quits the Redis connections the adapter opened; safe to call more than once. */

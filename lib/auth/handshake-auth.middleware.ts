@@ -4,6 +4,7 @@ import { guardCallback } from '../errors/guard-callback.js';
 import type { ResolvedAuthOptions } from '../realtime-options.interface.js';
 import { userRoom } from '../realtime.constants.js';
 import { HandshakeRefusalError } from './handshake-refusal.error.js';
+import { socketData } from './realtime-socket-data.js';
 import type { JwtVerifier } from './jwt-verifier.js';
 import { watchTokenExpiry } from './token-expiry.js';
 
@@ -30,8 +31,7 @@ export function handshakeAuth(verifier: JwtVerifier, options: ResolvedAuthOption
       logger.warn('A verified user has no id (no "sub" or "id"): set RealtimeModule option "auth.userId".');
       throw new HandshakeRefusalError('USER_REJECTED');
     }
-    socket.data.user = user;
-    socket.data.userId = userId;
+    Object.assign(socketData(socket), { user, userId });
     await socket.join(userRoom(userId));
     watchTokenExpiry(socket, payload, { verifier, userId, graceMs: options.expiryGraceMs, clockTolerance: options.clockTolerance });
   };

@@ -52,7 +52,7 @@ export class JwtVerifier {
     if (this.options.userId) return this.options.userId(user);
     const { sub, id } = user as { sub?: unknown; id?: unknown };
     const userId = sub ?? id;
-    return userId === undefined || userId === null ? undefined : String(userId);
+    return typeof userId === 'string' || typeof userId === 'number' ? String(userId) : undefined;
   }
 }
 

@@ -6,6 +6,7 @@ import { isAck, type Ack } from '../errors/client-reply.js';
 import { guardCallback } from '../errors/guard-callback.js';
 import { AUTH_EXPIRED_EVENT, AUTH_REFRESH_EVENT } from '../realtime.constants.js';
 import type { JwtVerifier } from './jwt-verifier.js';
+import { socketData } from './realtime-socket-data.js';
 
 // setTimeout's ceiling (~24.8 days); a later expiry is re-checked when this fires.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -48,7 +49,7 @@ export function watchTokenExpiry(socket: Socket, payload: JwtPayload, options: E
         socket.disconnect(true);
         return;
       }
-      socket.data.user = user;
+      socketData(socket).user = user;
       schedule(next.exp);
       ack({ status: 'ok' });
     } catch {

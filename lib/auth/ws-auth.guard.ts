@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { Socket } from 'socket.io';
 import { RealtimeException } from '../errors/realtime.exception.js';
 import { WS_AUTH_METADATA } from '../realtime.constants.js';
+import { socketData } from './realtime-socket-data.js';
 import type { WsAuthOptions } from './ws-auth-options.interface.js';
 
 /**
@@ -17,7 +18,7 @@ export class WsAuthGuard implements CanActivate {
     if (context.getType() !== 'ws') return true;
     const options = this.reflector.getAllAndOverride<WsAuthOptions | undefined>(WS_AUTH_METADATA, [context.getHandler(), context.getClass()]) ?? {};
     const client = context.switchToWs().getClient<Socket>();
-    const user = client.data?.user as { roles?: unknown } | undefined;
+    const user = socketData(client).user as { roles?: unknown } | undefined;
     if (!user) throw new RealtimeException('UNAUTHORIZED', 'Authentication required');
     const roles = Array.isArray(user.roles) ? user.roles : [];
     if (options.roles?.length && !options.roles.some((role) => roles.includes(role))) {

@@ -1,6 +1,6 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Emitter } from '@socket.io/redis-emitter';
-import type { AdapterConstructor, Broadcaster, RealtimeEngine } from './realtime-engine.interface.js';
+import type { AdapterConstructor, RealtimeEngine } from './realtime-engine.interface.js';
 
 /**
  * Redis pub/sub: `@socket.io/redis-adapter` and, without sockets, `@socket.io/redis-emitter` on the
@@ -20,6 +20,6 @@ export const pubSubEngine: RealtimeEngine = {
 
   publisher(connections, options, namespace) {
     const client = connections.reportingFailuresOf(connections.clients[0], ['publish']);
-    return new Emitter(client, { key: options.keyPrefix }, namespace) as unknown as Broadcaster;
+    return new Emitter(client, { key: options.keyPrefix }, namespace);
   },
 };

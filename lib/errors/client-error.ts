@@ -52,7 +52,7 @@ function fromHttpException(exception: HttpException): ClientError {
   if (status >= 500) return INTERNAL_ERROR;
   const response = exception.getResponse() as string | { message?: string | string[] };
   const messages = typeof response === 'string' ? [response] : ([] as string[]).concat(response.message ?? exception.message);
-  if (status === HttpStatus.BAD_REQUEST && messages.length && typeof response !== 'string' && Array.isArray(response.message)) {
+  if (status === (HttpStatus.BAD_REQUEST as number) && messages.length && typeof response !== 'string' && Array.isArray(response.message)) {
     return clientError('BAD_REQUEST', 'Validation failed', messages.map(toFieldError));
   }
   return clientError(CODE_BY_STATUS[status] ?? 'BAD_REQUEST', messages.join('; ') || exception.message);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Namespace } from 'socket.io';
+import { socketData } from '../auth/realtime-socket-data.js';
 import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import { guardCallback } from '../errors/guard-callback.js';
 import { PresenceDisabledError } from '../errors/presence-disabled.error.js';
@@ -101,7 +102,8 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
     if (typeof room !== 'string' || room === socketId) return undefined;
     const socket = `${this.instanceId}:${namespace.name}:${socketId}`;
     if (room.startsWith(USER_ROOM_PREFIX)) return { scope: ONLINE, userId: room.slice(USER_ROOM_PREFIX.length), socket };
-    const userId = namespace.sockets.get(socketId)?.data.userId as string | undefined;
+    const socketOf = namespace.sockets.get(socketId);
+    const userId = socketOf && socketData(socketOf).userId;
     return userId === undefined ? undefined : { scope: `${ROOM_SCOPE_PREFIX}${room}`, userId, socket };
   }
 

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
+import { socketData } from '../auth/realtime-socket-data.js';
 import { clientError } from '../errors/client-error.js';
 import { isAck, type Ack } from '../errors/client-reply.js';
 import { guardCallback } from '../errors/guard-callback.js';
@@ -39,7 +40,7 @@ function roomOf(body: unknown): string | undefined {
 
 async function isAuthorized(options: RealtimeRoomsOptions, socket: Socket, room: string): Promise<boolean> {
   try {
-    return (await options.authorize(socket.data.user, room, socket)) === true;
+    return (await options.authorize(socketData(socket).user, room, socket)) === true;
   } catch {
     return false;
   }

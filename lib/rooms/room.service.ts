@@ -3,6 +3,7 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { REALTIME_OPTIONS } from '../realtime.constants.js';
+import { socketData } from '../auth/realtime-socket-data.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';
 import { refuseUserRooms, requireName, requireNames } from '../service-arguments.js';
 import { answerRequests, applyEverywhere, applyLocally, type UserSocketsRequest } from './user-sockets.request.js';
@@ -73,7 +74,7 @@ export class RoomService implements OnModuleInit {
     this.requireRedis();
     const sockets = await this.namespace(opts.namespace)?.in(room).fetchSockets();
     return (sockets ?? []).map((socket) => {
-      const userId = socket.data?.userId as string | undefined;
+      const { userId } = socketData(socket);
       return userId === undefined ? { socketId: socket.id } : { socketId: socket.id, userId };
     });
   }

@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 
@@ -41,7 +42,7 @@ export async function connectClient(target: INestApplication | string, options: 
 
 function baseUrl(target: INestApplication | string): string {
   if (typeof target === 'string') return target;
-  const address = target.getHttpServer().address() as AddressInfo | null;
+  const address = (target.getHttpServer() as Server).address() as AddressInfo | null;
   if (!address) throw new Error('connectClient: the app is not listening; call `await app.listen(0)` first.');
   return `http://127.0.0.1:${address.port}`;
 }

@@ -19,10 +19,10 @@ describe('handshake authentication', () => {
 
   /** The `connect_error` a client gets, as it sees it. */
   async function refusal(app: INestApplication, options: Parameters<TestBed['client']>[1]) {
-    const error = (await bed.client(app, options).then(
+    const error = await bed.client(app, options).then<undefined, Error & { data?: unknown }>(
       () => undefined,
       (e: Error & { data?: unknown }) => e,
-    )) as (Error & { data?: unknown }) | undefined;
+    );
     return error && { message: error.message, data: error.data };
   }
 

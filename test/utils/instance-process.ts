@@ -44,7 +44,7 @@ export class InstanceProcess {
     });
     const port = await new Promise<string>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`instance exited with ${code} before listening`)));
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         const match = /listening (\d+)/.exec(chunk.toString());
         if (match) resolve(match[1]);
       });

@@ -34,14 +34,14 @@ export class RedisServer {
         reject(new Error(`Cannot start redis-server (${error.message}): apt-get install redis-server, or set REDIS_URL.`)),
       );
       child.once('exit', (code) => reject(new Error(`redis-server exited with ${code} before it was ready:\n${output}`)));
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes('Ready to accept connections')) resolve();
       });
     });
     child.removeAllListeners('exit');
-    child.stdout!.removeAllListeners('data').resume();
-    child.stderr!.resume();
+    child.stdout.removeAllListeners('data').resume();
+    child.stderr.resume();
   }
 
   /** Freezes Redis (SIGSTOP): connections stay open and commands go unanswered, as on a hung host. */

@@ -50,7 +50,7 @@ export function uniquePrefix(name: string): string {
 /** Boots Nest apps and clients for a test and closes all of them, newest first, in {@link close}. */
 export class TestBed {
   readonly logger = new RecordingLogger();
-  private readonly cleanups: (() => Promise<unknown> | unknown)[] = [];
+  private readonly cleanups: (() => unknown)[] = [];
 
   /** A real Nest app wired as a user would: RedisIoAdapterFactory, `listen(0)` on loopback. */
   async app(spec: AppSpec): Promise<INestApplication> {
@@ -75,7 +75,7 @@ export class TestBed {
     return socket;
   }
 
-  defer(cleanup: () => Promise<unknown> | unknown): void {
+  defer(cleanup: () => unknown): void {
     this.cleanups.push(cleanup);
   }
 
