@@ -21,11 +21,13 @@ export async function startServer(env) {
   });
   const [ready] = await once(child, 'message');
   const request = async (message) => {
-    const reply = new Promise((resolve) => child.on('message', function answer(/** @type {any} */ received) {
-      if (received.type !== message.type) return;
-      child.off('message', answer);
-      resolve(received);
-    }));
+    const reply = new Promise((resolve) =>
+      child.on('message', function answer(/** @type {any} */ received) {
+        if (received.type !== message.type) return;
+        child.off('message', answer);
+        resolve(received);
+      }),
+    );
     child.send(message);
     return reply;
   };
@@ -44,7 +46,11 @@ export async function startRedis() {
   await once(probe, 'listening');
   const { port } = /** @type {import('node:net').AddressInfo} */ (probe.address());
   probe.close();
-  const child = spawn('taskset', ['-c', '0', 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    'taskset',
+    ['-c', '0', 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let output = '';
   for await (const chunk of child.stdout) {
     output += chunk;
@@ -177,7 +183,12 @@ export async function interleaved(repeats, scenarios) {
 
 function summarize(label, runs, seconds) {
   const summary = {};
-  for (const key of Object.keys(runs[0])) summary[key] = { median: median(runs.map((run) => run[key])), spread: spread(runs.map((run) => run[key])) };
-  process.stderr.write(`${label}: ${Object.entries(summary).map(([k, v]) => `${k} ${fmt(v.median)}`).join(', ')} (${fmt(seconds)} s)\n`);
+  for (const key of Object.keys(runs[0]))
+    summary[key] = { median: median(runs.map((run) => run[key])), spread: spread(runs.map((run) => run[key])) };
+  process.stderr.write(
+    `${label}: ${Object.entries(summary)
+      .map(([k, v]) => `${k} ${fmt(v.median)}`)
+      .join(', ')} (${fmt(seconds)} s)\n`,
+  );
   return summary;
 }

@@ -6,7 +6,12 @@ const m = (entry, key) => entry[key].median;
 const cell = (entry, key) => `${fmt(m(entry, key))} (${entry[key].spread})`;
 const ratio = (a, b) => a / b;
 const x = (value) => `${value.toFixed(2)}×`;
-const table = (header, rows) => [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`), ''];
+const table = (header, rows) => [
+  `| ${header.join(' | ')} |`,
+  `| ${header.map(() => '---').join(' | ')} |`,
+  ...rows.map((row) => `| ${row.join(' | ')} |`),
+  '',
+];
 const GENERATOR_BOUND = 0.9;
 
 /** Lines naming the rows whose load generator, not the server, was the bottleneck. */
@@ -14,7 +19,10 @@ function generatorBound(rows) {
   const bound = Object.entries(rows).filter(([, row]) => row.generatorCpu && m(row, 'generatorCpu') >= GENERATOR_BOUND);
   if (!bound.length) return [];
   const names = bound.map(([name]) => `**${name}**`).join(', ');
-  return [`The load generator, not the server, is the bottleneck for ${names} (generator CPU ≥ ${GENERATOR_BOUND * 100}% of its core): their measured rate is a floor of what the server can do, so a ratio of another server to one of them is an upper bound.`, ''];
+  return [
+    `The load generator, not the server, is the bottleneck for ${names} (generator CPU ≥ ${GENERATOR_BOUND * 100}% of its core): their measured rate is a floor of what the server can do, so a ratio of another server to one of them is an upper bound.`,
+    '',
+  ];
 }
 
 const sections = {
@@ -27,7 +35,14 @@ const sections = {
       '',
       ...table(
         ['server', 'acks/s', 'p50 ms', 'p99 ms', 'server CPU', 'generator CPU'],
-        Object.entries(rows).map(([name, r]) => [name, cell(r, 'acksPerSecond'), cell(r, 'p50'), cell(r, 'p99'), `${fmt(m(r, 'serverCpu') * 100)}%`, `${fmt(m(r, 'generatorCpu') * 100)}%`]),
+        Object.entries(rows).map(([name, r]) => [
+          name,
+          cell(r, 'acksPerSecond'),
+          cell(r, 'p50'),
+          cell(r, 'p99'),
+          `${fmt(m(r, 'serverCpu') * 100)}%`,
+          `${fmt(m(r, 'generatorCpu') * 100)}%`,
+        ]),
       ),
       ...generatorBound(rows),
       `Ratios: realtime (handshake JWT, rate limiting, presence) / stock Nest = **${x(ratio(ours, nest))}**; realtime / raw socket.io = **${x(ratio(ours, raw))}**; stock Nest / raw socket.io = ${x(ratio(nest, raw))}; raw socket.io / raw ws = ${x(ratio(raw, ws))}.`,
@@ -40,7 +55,10 @@ const sections = {
     return [
       `## Connect rate (${settings.connects} connections, 50 handshakes at a time)`,
       '',
-      ...table(['server', 'connects/s'], Object.entries(rows).map(([name, r]) => [name, cell(r, 'connectsPerSecond')])),
+      ...table(
+        ['server', 'connects/s'],
+        Object.entries(rows).map(([name, r]) => [name, cell(r, 'connectsPerSecond')]),
+      ),
       `Ratio: realtime + JWT / raw socket.io doing the same verification = **${x(value)}**.`,
       '',
     ];
@@ -55,7 +73,10 @@ const sections = {
     return [
       `## Memory per idle connection (${settings.idle} connections, after GC)`,
       '',
-      ...table(['server', 'heap KB', 'RSS KB'], Object.entries(rows).map(([name, r]) => [name, cell(r, 'heapKB'), cell(r, 'rssKB')])),
+      ...table(
+        ['server', 'heap KB', 'RSS KB'],
+        Object.entries(rows).map(([name, r]) => [name, cell(r, 'heapKB'), cell(r, 'rssKB')]),
+      ),
       ...lines,
       `From 1 to 10 handlers: realtime grows by ${fmt(heap('realtime + JWT', '10') - heap('realtime + JWT', '1'))} KB a connection, stock Nest by ${fmt(heap('stock Nest', '10') - heap('stock Nest', '1'))} KB.`,
       '',
@@ -77,7 +98,14 @@ const sections = {
       '',
       ...table(
         ['server', 'delivered msgs/s', 'p50 ms', 'p99 ms', 'receiving server CPU ms per message', 'generator CPU'],
-        Object.entries(rows).map(([name, r]) => [name, cell(r, 'deliveredPerSecond'), cell(r, 'p50'), cell(r, 'p99'), cell(r, 'receiverCpuMsPerMessage'), `${fmt(m(r, 'generatorCpu') * 100)}%`]),
+        Object.entries(rows).map(([name, r]) => [
+          name,
+          cell(r, 'deliveredPerSecond'),
+          cell(r, 'p50'),
+          cell(r, 'p99'),
+          cell(r, 'receiverCpuMsPerMessage'),
+          `${fmt(m(r, 'generatorCpu') * 100)}%`,
+        ]),
       ),
       ...generatorBound(rows),
       ...ratios.map((line) => `- ${line}`),
@@ -100,11 +128,18 @@ const sections = {
     return [
       `## One big room (${settings.bigRooms.join(' and ')} distinct users, each with its own JWT, joining one room as they connect; then ${settings.roomMessages} messages to the room at once)`,
       '',
-      'Every server verifies the same tokens (stock Nest in `handleConnection`) and joins each socket to the room there. realtime runs with its defaults, presence on: the room\'s members hear of arrivals in `presence:diff` batches. The fan-out starts as soon as the last client is in, with no pause.',
+      "Every server verifies the same tokens (stock Nest in `handleConnection`) and joins each socket to the room there. realtime runs with its defaults, presence on: the room's members hear of arrivals in `presence:diff` batches. The fan-out starts as soon as the last client is in, with no pause.",
       '',
       ...table(
         ['server', 'connects/s', 'delivered msgs/s', 'p50 ms', 'p99 ms', 'generator CPU'],
-        Object.entries(rows).map(([name, r]) => [name, cell(r, 'connectsPerSecond'), cell(r, 'deliveredPerSecond'), cell(r, 'p50'), cell(r, 'p99'), `${fmt(m(r, 'generatorCpu') * 100)}%`]),
+        Object.entries(rows).map(([name, r]) => [
+          name,
+          cell(r, 'connectsPerSecond'),
+          cell(r, 'deliveredPerSecond'),
+          cell(r, 'p50'),
+          cell(r, 'p99'),
+          `${fmt(m(r, 'generatorCpu') * 100)}%`,
+        ]),
       ),
       ...generatorBound(rows),
       ...ratios.map((line) => `- ${line}`),
@@ -119,9 +154,18 @@ const sections = {
     return [
       `## sendToUser across two instances (${settings.users} users, one socket each, half on each instance; ${settings.userRounds} rounds of one message to every user, sent from one instance)`,
       '',
-      'raw is `io.to(\'user:<id>\').emit()` on the socket.io Redis adapter; realtime is `WebsocketBroadcastService.sendToUser()`. Times are until the last user got the round.',
+      "raw is `io.to('user:<id>').emit()` on the socket.io Redis adapter; realtime is `WebsocketBroadcastService.sendToUser()`. Times are until the last user got the round.",
       '',
-      ...table(['server', 'delivered msgs/s', 'p50 ms', 'p99 ms', 'generator CPU'], Object.entries(rows).map(([name, r]) => [name, cell(r, 'deliveredPerSecond'), cell(r, 'p50'), cell(r, 'p99'), `${fmt(m(r, 'generatorCpu') * 100)}%`])),
+      ...table(
+        ['server', 'delivered msgs/s', 'p50 ms', 'p99 ms', 'generator CPU'],
+        Object.entries(rows).map(([name, r]) => [
+          name,
+          cell(r, 'deliveredPerSecond'),
+          cell(r, 'p50'),
+          cell(r, 'p99'),
+          `${fmt(m(r, 'generatorCpu') * 100)}%`,
+        ]),
+      ),
       ...generatorBound(rows),
       `Ratio: realtime / raw socket.io = **${x(throughput)}** delivered/s, **${x(p99)}** p99.`,
       '',
@@ -134,7 +178,13 @@ const sections = {
     '',
     ...table(
       ['server', 'isOnline p50 ms', 'isOnline p99 ms', 'members p50 ms', 'members p99 ms'],
-      Object.entries(rows).map(([name, r]) => [name, cell(r, 'isOnlineP50'), cell(r, 'isOnlineP99'), cell(r, 'membersP50'), cell(r, 'membersP99')]),
+      Object.entries(rows).map(([name, r]) => [
+        name,
+        cell(r, 'isOnlineP50'),
+        cell(r, 'isOnlineP99'),
+        cell(r, 'membersP50'),
+        cell(r, 'membersP99'),
+      ]),
     ),
     `Ratios, realtime / raw: isOnline p50 **${x(ratio(m(rows.realtime, 'isOnlineP50'), m(rows.raw, 'isOnlineP50')))}**, members p50 **${x(ratio(m(rows.realtime, 'membersP50'), m(rows.raw, 'membersP50')))}**.`,
     '',
@@ -155,7 +205,12 @@ export function renderReport(results, { command, settings }) {
     ...table(
       ['target', 'goal', 'measured', 'met'],
       // three decimals, so that a ratio just short of its goal does not read as meeting it
-      targets.map(([what, value, goal, direction = 'at least']) => [what, `${direction === 'at most' ? '≤' : '≥'} ${goal.toFixed(2)}×`, `${value.toFixed(3)}×`, (direction === 'at most' ? value <= goal : value >= goal) ? 'yes' : '**no**']),
+      targets.map(([what, value, goal, direction = 'at least']) => [
+        what,
+        `${direction === 'at most' ? '≤' : '≥'} ${goal.toFixed(2)}×`,
+        `${value.toFixed(3)}×`,
+        (direction === 'at most' ? value <= goal : value >= goal) ? 'yes' : '**no**',
+      ]),
     ),
     ...body,
   ].join('\n');

@@ -8,10 +8,48 @@ import { renderReport } from './report.mjs';
 import { ackRoundTrip, bigRoom, connectRate, fanOut, memoryPerConnection, presenceLookups, sendToUsers } from './scenarios.mjs';
 
 const quick = process.argv.includes('--quick');
-const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = process.argv
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const settings = quick
-  ? { repeats: 3, settleMs: 200, ackSeconds: 1, ackWarmUpSeconds: 0.5, ackClients: 50, connects: 300, idle: 500, fanout: [{ clients: 1000, messages: 20 }], users: 300, userRounds: 10, presenceConnections: 500, roomSize: 100, lookups: 100, bigRooms: [1000], roomMessages: 10 }
-  : { repeats: 5, settleMs: 1000, ackSeconds: 8, ackWarmUpSeconds: 2, ackClients: 50, connects: 3000, idle: 5000, fanout: [{ clients: 1000, messages: 200 }, { clients: 5000, messages: 120 }], users: 2000, userRounds: 120, presenceConnections: 5000, roomSize: 100, lookups: 300, bigRooms: [1000, 5000], roomMessages: 50 };
+  ? {
+      repeats: 3,
+      settleMs: 200,
+      ackSeconds: 1,
+      ackWarmUpSeconds: 0.5,
+      ackClients: 50,
+      connects: 300,
+      idle: 500,
+      fanout: [{ clients: 1000, messages: 20 }],
+      users: 300,
+      userRounds: 10,
+      presenceConnections: 500,
+      roomSize: 100,
+      lookups: 100,
+      bigRooms: [1000],
+      roomMessages: 10,
+    }
+  : {
+      repeats: 5,
+      settleMs: 1000,
+      ackSeconds: 8,
+      ackWarmUpSeconds: 2,
+      ackClients: 50,
+      connects: 3000,
+      idle: 5000,
+      fanout: [
+        { clients: 1000, messages: 200 },
+        { clients: 5000, messages: 120 },
+      ],
+      users: 2000,
+      userRounds: 120,
+      presenceConnections: 5000,
+      roomSize: 100,
+      lookups: 300,
+      bigRooms: [1000, 5000],
+      roomMessages: 50,
+    };
 
 const ws = { BENCH_SERVER: 'ws' };
 const raw = { BENCH_SERVER: 'raw' };
@@ -20,7 +58,10 @@ const realtime = { BENCH_SERVER: 'realtime', AUTH: 'jwt' }; // as users run it: 
 
 /** Each contender (label => server variant) measured with `scenario`, interleaved run by run. */
 const compare = (scenario, contenders, extra) =>
-  interleaved(settings.repeats, Object.fromEntries(Object.entries(contenders).map(([label, env]) => [label, () => scenario(env, settings, extra)])));
+  interleaved(
+    settings.repeats,
+    Object.fromEntries(Object.entries(contenders).map(([label, env]) => [label, () => scenario(env, settings, extra)])),
+  );
 const where = (instances) => (instances === 1 ? 'one instance' : 'two instances over Redis');
 
 /** Each group fills one section of the report, keyed by row label. */
@@ -32,7 +73,9 @@ const groups = {
     for (const { clients, messages } of settings.fanout) {
       for (const instances of [1, 2]) {
         const contenders = instances === 1 ? { ws, raw: rawJwt, 'stock Nest': nest, realtime } : { raw: rawJwt, realtime };
-        const labelled = Object.fromEntries(Object.entries(contenders).map(([name, env]) => [`${name}, ${clients} clients, ${where(instances)}`, env]));
+        const labelled = Object.fromEntries(
+          Object.entries(contenders).map(([name, env]) => [`${name}, ${clients} clients, ${where(instances)}`, env]),
+        );
         Object.assign(rows, await compare(fanOut, labelled, { clients, messages, instances, redisUrl }));
       }
     }
@@ -42,8 +85,13 @@ const groups = {
     const rows = {};
     for (const clients of settings.bigRooms) {
       for (const instances of [1, 2]) {
-        const contenders = instances === 1 ? { raw: { ...raw, AUTH: 'jwt' }, 'stock Nest': { ...nest, AUTH: 'jwt' }, realtime } : { raw: { ...raw, AUTH: 'jwt' }, realtime };
-        const labelled = Object.fromEntries(Object.entries(contenders).map(([name, env]) => [`${name}, ${clients} users, ${where(instances)}`, env]));
+        const contenders =
+          instances === 1
+            ? { raw: { ...raw, AUTH: 'jwt' }, 'stock Nest': { ...nest, AUTH: 'jwt' }, realtime }
+            : { raw: { ...raw, AUTH: 'jwt' }, realtime };
+        const labelled = Object.fromEntries(
+          Object.entries(contenders).map(([name, env]) => [`${name}, ${clients} users, ${where(instances)}`, env]),
+        );
         Object.assign(rows, await compare(bigRoom, labelled, { clients, instances, redisUrl }));
       }
     }
@@ -52,12 +100,21 @@ const groups = {
   sendToUser: (redisUrl) => compare(sendToUsers, { raw: { ...raw, AUTH: 'jwt' }, realtime }, { redisUrl }),
   presence: (redisUrl) => compare(presenceLookups, { raw, realtime }, { redisUrl }),
   ack: () => compare(ackRoundTrip, { ws, raw, nest, realtime }),
-  connect: () => compare(connectRate, { 'ws, no auth': ws, 'ws + JWT': { ...ws, AUTH: 'jwt' }, 'raw, no auth': raw, 'raw + JWT': { ...raw, AUTH: 'jwt' }, 'realtime + JWT': realtime }),
+  connect: () =>
+    compare(connectRate, {
+      'ws, no auth': ws,
+      'ws + JWT': { ...ws, AUTH: 'jwt' },
+      'raw, no auth': raw,
+      'raw + JWT': { ...raw, AUTH: 'jwt' },
+      'realtime + JWT': realtime,
+    }),
   async memory() {
     const rows = {};
     for (const HANDLERS of ['1', '10']) {
       const contenders = { ws, raw, 'stock Nest': nest, 'realtime + JWT': realtime };
-      const labelled = Object.fromEntries(Object.entries(contenders).map(([name, env]) => [`${name}, ${HANDLERS} handler(s)`, { ...env, HANDLERS }]));
+      const labelled = Object.fromEntries(
+        Object.entries(contenders).map(([name, env]) => [`${name}, ${HANDLERS} handler(s)`, { ...env, HANDLERS }]),
+      );
       Object.assign(rows, await compare(memoryPerConnection, labelled));
     }
     return rows;

@@ -24,7 +24,12 @@ export async function ackRoundTrip(env, settings) {
   const generatorCpu = cpuShare(cpuBefore, elapsedMs);
   closeAll(sockets);
   await server.stop();
-  return { acksPerSecond: latencies.length / (elapsedMs / 1000), ...latencySummary(latencies), serverCpu: serverCpuMs / elapsedMs, generatorCpu };
+  return {
+    acksPerSecond: latencies.length / (elapsedMs / 1000),
+    ...latencySummary(latencies),
+    serverCpu: serverCpuMs / elapsedMs,
+    generatorCpu,
+  };
 }
 
 /** Each socket sends an `echo` with ack as soon as the last one was answered; the round-trip times. */
@@ -48,7 +53,10 @@ export async function connectRate(env, settings) {
   const server = await startServer({ ...env, HANDLERS: '1' });
   // A tenth as many first, left open, so that the measured ones find the server's code compiled.
   const warmUp = await connectMany(server.port, settings.connects / 10, clientOptions(env));
-  const { sockets, perSecond } = await connectMany(server.port, settings.connects, { ...clientOptions(env), firstUser: settings.connects / 10 });
+  const { sockets, perSecond } = await connectMany(server.port, settings.connects, {
+    ...clientOptions(env),
+    firstUser: settings.connects / 10,
+  });
   closeAll(warmUp.sockets);
   closeAll(sockets);
   await server.stop();
@@ -126,7 +134,8 @@ export async function presenceLookups(env, settings, { redisUrl }) {
 export async function bigRoom(env, settings, { clients, instances, redisUrl }) {
   const servers = await startInstances({ ...env, AUTH: 'jwt', ROOM_SIZE: String(clients) }, instances, redisUrl);
   const started = performance.now();
-  const sockets = instances === 1 ? (await connectMany(servers[0].port, clients, { auth: true })).sockets : await connectHalves(servers, clients);
+  const sockets =
+    instances === 1 ? (await connectMany(servers[0].port, clients, { auth: true })).sockets : await connectHalves(servers, clients);
   const connectSeconds = (performance.now() - started) / 1000;
   const result = await deliverRounds(sockets, 'room', settings.roomMessages, (seq) => servers[0].send({ type: 'toRoom', seq }));
   closeAll(sockets);
@@ -137,7 +146,9 @@ export async function bigRoom(env, settings, { clients, instances, redisUrl }) {
 /** `users` authenticated clients, user0.. on the first of two servers and the rest on the second. */
 /** @param {Array<{ port: number }>} servers */
 async function connectHalves([first, second], users) {
-  const halves = await Promise.all([first, second].map((server, i) => connectMany(server.port, users / 2, { auth: true, firstUser: (i * users) / 2 })));
+  const halves = await Promise.all(
+    [first, second].map((server, i) => connectMany(server.port, users / 2, { auth: true, firstUser: (i * users) / 2 })),
+  );
   return halves.flatMap(({ sockets }) => sockets);
 }
 
@@ -163,7 +174,9 @@ async function deliverRounds(sockets, event, rounds, send) {
     const sentAt = performance.now();
     const all = new Promise((resolve) => (arrived = resolve));
     send(seq);
-    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`${event} round ${seq} incomplete: ${waiting} of ${sockets.length} missing`)), 10_000).unref());
+    const timeout = new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`${event} round ${seq} incomplete: ${waiting} of ${sockets.length} missing`)), 10_000).unref(),
+    );
     await Promise.race([all, timeout]);
     return performance.now() - sentAt;
   };
@@ -172,5 +185,9 @@ async function deliverRounds(sockets, event, rounds, send) {
   const times = [];
   for (let seq = 0; seq < rounds; seq++) times.push(await round(seq));
   const total = times.reduce((sum, time) => sum + time, 0);
-  return { deliveredPerSecond: (sockets.length * times.length) / (total / 1000), ...latencySummary(times), generatorCpu: cpuShare(cpuBefore, total) };
+  return {
+    deliveredPerSecond: (sockets.length * times.length) / (total / 1000),
+    ...latencySummary(times),
+    generatorCpu: cpuShare(cpuBefore, total),
+  };
 }

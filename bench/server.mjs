@@ -15,7 +15,15 @@ import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:http';
 import jwt from 'jsonwebtoken';
 
-const { BENCH_SERVER: kind, HANDLERS = '1', AUTH = 'none', SECRET = 'bench-secret', REDIS_URL, KEY_PREFIX = 'bench', ROOM_SIZE = '0' } = process.env;
+const {
+  BENCH_SERVER: kind,
+  HANDLERS = '1',
+  AUTH = 'none',
+  SECRET = 'bench-secret',
+  REDIS_URL,
+  KEY_PREFIX = 'bench',
+  ROOM_SIZE = '0',
+} = process.env;
 const handlerNames = Array.from({ length: Number(HANDLERS) }, (_, i) => (i === 0 ? 'echo' : `noop${i}`));
 /** @type {Partial<import('socket.io').ServerOptions>} */
 const serverOptions = { transports: ['websocket'], serveClient: false };
@@ -128,7 +136,11 @@ async function nestServer(realtime) {
   app.useWebSocketAdapter(realtime ? await app.get(library.RedisIoAdapterFactory).create(app) : new IoAdapter(app));
   await app.listen(0, '127.0.0.1');
   const io = /** @type {{ server: import('socket.io').Server }} */ (app.get(Gateway)).server;
-  const base = { port: app.getHttpServer().address().port, fanout: (event, data) => io.emit(event, data), toRoom: (event, data) => io.to(ROOM).emit(event, data) };
+  const base = {
+    port: app.getHttpServer().address().port,
+    fanout: (event, data) => io.emit(event, data),
+    toRoom: (event, data) => io.to(ROOM).emit(event, data),
+  };
   if (!realtime) return base;
   const broadcast = app.get(library.WebsocketBroadcastService);
   const presence = app.get(library.PresenceService);

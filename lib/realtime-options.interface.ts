@@ -167,7 +167,8 @@ export interface RealtimeOptionsFactory {
 export type ResolvedRedisOptions = RealtimeRedisOptions & Required<Pick<RealtimeRedisOptions, 'keyPrefix' | 'requestsTimeout'>>;
 
 /** `auth` with its defaults filled in. */
-export type ResolvedAuthOptions = RealtimeAuthOptions & Required<Pick<RealtimeAuthOptions, 'algorithms' | 'clockTolerance' | 'required' | 'expiryGraceMs'>>;
+export type ResolvedAuthOptions = RealtimeAuthOptions &
+  Required<Pick<RealtimeAuthOptions, 'algorithms' | 'clockTolerance' | 'required' | 'expiryGraceMs'>>;
 
 /**
  * The module options once validated, every default filled in: what the `REALTIME_OPTIONS` token

@@ -9,12 +9,25 @@ describe('resolveRealtimeOptions', () => {
       rateLimit: { points: 100, durationMs: 1000 },
       presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 },
     });
-    expect(resolveRealtimeOptions(undefined)).toEqual({ rateLimit: { points: 100, durationMs: 1000 }, presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 } });
+    expect(resolveRealtimeOptions(undefined)).toEqual({
+      rateLimit: { points: 100, durationMs: 1000 },
+      presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 },
+    });
   });
 
   it('keeps what was given, including the off switches', () => {
-    const resolved = resolveRealtimeOptions({ auth: { publicKey: 'PEM', required: false }, rateLimit: false, presence: false, path: '/rt' });
-    expect(resolved).toEqual({ auth: { publicKey: 'PEM', algorithms: ['RS256'], clockTolerance: 0, required: false, expiryGraceMs: 30_000 }, rateLimit: false, presence: false, path: '/rt' });
+    const resolved = resolveRealtimeOptions({
+      auth: { publicKey: 'PEM', required: false },
+      rateLimit: false,
+      presence: false,
+      path: '/rt',
+    });
+    expect(resolved).toEqual({
+      auth: { publicKey: 'PEM', algorithms: ['RS256'], clockTolerance: 0, required: false, expiryGraceMs: 30_000 },
+      rateLimit: false,
+      presence: false,
+      path: '/rt',
+    });
   });
 
   it('resolves once: resolved options come back as they are, without a second validation', () => {

@@ -1,4 +1,11 @@
-import type { RealtimeAuthOptions, RealtimePresenceOptions, RealtimeRedisOptions, ResolvedAuthOptions, ResolvedRealtimeOptions, ResolvedRedisOptions } from './realtime-options.interface.js';
+import type {
+  RealtimeAuthOptions,
+  RealtimePresenceOptions,
+  RealtimeRedisOptions,
+  ResolvedAuthOptions,
+  ResolvedRealtimeOptions,
+  ResolvedRedisOptions,
+} from './realtime-options.interface.js';
 import { validateRealtimeOptions } from './realtime-options.validation.js';
 import {
   DEFAULT_EXPIRY_GRACE_MS,
@@ -30,7 +37,11 @@ export function resolveRealtimeOptions(options: unknown): ResolvedRealtimeOption
 }
 
 function resolveRedis(redis: RealtimeRedisOptions): ResolvedRedisOptions {
-  return { ...redis, keyPrefix: redis.keyPrefix ?? DEFAULT_KEY_PREFIX, requestsTimeout: redis.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT_MS };
+  return {
+    ...redis,
+    keyPrefix: redis.keyPrefix ?? DEFAULT_KEY_PREFIX,
+    requestsTimeout: redis.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT_MS,
+  };
 }
 
 function resolveAuth(auth: RealtimeAuthOptions): ResolvedAuthOptions {

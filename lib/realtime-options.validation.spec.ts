@@ -21,7 +21,17 @@ describe('validateRealtimeOptions', () => {
     const client = new Redis({ lazyConnect: true });
     const options = {
       redis: { client, keyPrefix: 'chat', requestsTimeout: 2000 },
-      auth: { secret: 's3cret', algorithms: ['HS512'], issuer: 'me', audience: ['a', 'b'], clockTolerance: 5, required: false, validate: () => ({}), userId: () => 'u', expiryGraceMs: 1000 },
+      auth: {
+        secret: 's3cret',
+        algorithms: ['HS512'],
+        issuer: 'me',
+        audience: ['a', 'b'],
+        clockTolerance: 5,
+        required: false,
+        validate: () => ({}),
+        userId: () => 'u',
+        expiryGraceMs: 1000,
+      },
       cors: { origin: 'https://app.example.com' },
       path: '/ws',
       transports: ['websocket' as const],
@@ -33,36 +43,139 @@ describe('validateRealtimeOptions', () => {
       presence: { ttlMs: 10_000, roomEvents: (room: string) => (room.startsWith('live:') ? false : 'diff'), diffIntervalMs: 250 },
     };
     expect(validateRealtimeOptions(options)).toBe(options);
-    expect(validateRealtimeOptions({ redis: { url: 'rediss://u:p@host:6380/1' }, auth: { publicKey: 'PEM', algorithms: ['ES256'] }, rateLimit: false, presence: false })).toBeDefined();
+    expect(
+      validateRealtimeOptions({
+        redis: { url: 'rediss://u:p@host:6380/1' },
+        auth: { publicKey: 'PEM', algorithms: ['ES256'] },
+        rateLimit: false,
+        presence: false,
+      }),
+    ).toBeDefined();
     client.disconnect();
   });
 
   it.each([
-    ['redis is a string', { redis: 'redis://localhost:6379' }, `Invalid RealtimeModule option "redis": expected an object like { url: 'redis://localhost:6379' }, got the string "redis://localhost:6379".`],
-    ['an unknown top-level option', { cros: {} }, 'Invalid RealtimeModule option "cros": unknown option. Known options here: redis, auth, cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, rateLimit, rooms, presence.'],
-    ['an unknown redis option', { redis: { host: 'localhost' } }, 'Invalid RealtimeModule option "redis.host": unknown option. Known options here: url, client, keyPrefix, requestsTimeout.'],
-    ['redis without url or client', { redis: {} }, 'Invalid RealtimeModule option "redis": give "url" or "client". To run one instance without Redis, leave "redis" out.'],
-    ['redis with url and client', { redis: { url: 'redis://a', client: { duplicate() {} } } }, 'Invalid RealtimeModule option "redis": give either "url" or "client", not both.'],
-    ['a URL without scheme', { redis: { url: 'localhost:6379' } }, `Invalid RealtimeModule option "redis.url": expected a redis:// or rediss:// URL such as 'redis://localhost:6379', got the string "localhost:6379".`],
-    ['a client that is not ioredis', { redis: { client: { connect() {} } } }, 'Invalid RealtimeModule option "redis.client": expected an ioredis Redis or Cluster instance (it is duplicated for pub/sub).'],
-    ['a negative timeout', { redis: { url: 'redis://a', requestsTimeout: -1 } }, 'Invalid RealtimeModule option "redis.requestsTimeout": expected a positive number, got a number.'],
+    [
+      'redis is a string',
+      { redis: 'redis://localhost:6379' },
+      `Invalid RealtimeModule option "redis": expected an object like { url: 'redis://localhost:6379' }, got the string "redis://localhost:6379".`,
+    ],
+    [
+      'an unknown top-level option',
+      { cros: {} },
+      'Invalid RealtimeModule option "cros": unknown option. Known options here: redis, auth, cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, rateLimit, rooms, presence.',
+    ],
+    [
+      'an unknown redis option',
+      { redis: { host: 'localhost' } },
+      'Invalid RealtimeModule option "redis.host": unknown option. Known options here: url, client, keyPrefix, requestsTimeout.',
+    ],
+    [
+      'redis without url or client',
+      { redis: {} },
+      'Invalid RealtimeModule option "redis": give "url" or "client". To run one instance without Redis, leave "redis" out.',
+    ],
+    [
+      'redis with url and client',
+      { redis: { url: 'redis://a', client: { duplicate() {} } } },
+      'Invalid RealtimeModule option "redis": give either "url" or "client", not both.',
+    ],
+    [
+      'a URL without scheme',
+      { redis: { url: 'localhost:6379' } },
+      `Invalid RealtimeModule option "redis.url": expected a redis:// or rediss:// URL such as 'redis://localhost:6379', got the string "localhost:6379".`,
+    ],
+    [
+      'a client that is not ioredis',
+      { redis: { client: { connect() {} } } },
+      'Invalid RealtimeModule option "redis.client": expected an ioredis Redis or Cluster instance (it is duplicated for pub/sub).',
+    ],
+    [
+      'a negative timeout',
+      { redis: { url: 'redis://a', requestsTimeout: -1 } },
+      'Invalid RealtimeModule option "redis.requestsTimeout": expected a positive number, got a number.',
+    ],
     ['auth without key', { auth: {} }, 'Invalid RealtimeModule option "auth": give "secret" (HS256) or "publicKey" (RS256 and others).'],
-    ['an empty secret', { auth: { secret: '' } }, 'Invalid RealtimeModule option "auth.secret": expected a non-empty string, got the string "".'],
-    ['secret and publicKey', { auth: { secret: 'x', publicKey: 'y' } }, 'Invalid RealtimeModule option "auth": give either "secret" or "publicKey", not both.'],
-    ['algorithm none', { auth: { secret: 'x', algorithms: ['HS256', 'none'] } }, 'Invalid RealtimeModule option "auth.algorithms": "none" is never accepted: unsigned tokens would let anyone in.'],
-    ['RS256 with a secret', { auth: { secret: 'x', algorithms: ['RS256'] } }, 'Invalid RealtimeModule option "auth.algorithms": "RS256" cannot be used with "secret"; use one of HS256, HS384, HS512.'],
-    ['HS256 with a public key', { auth: { publicKey: 'PEM', algorithms: ['HS256'] } }, 'Invalid RealtimeModule option "auth.algorithms": "HS256" cannot be used with "publicKey"; use one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA.'],
-    ['validate not a function', { auth: { secret: 'x', validate: true } }, 'Invalid RealtimeModule option "auth.validate": expected a function, got a boolean.'],
-    ['required as a string', { auth: { secret: 'x', required: 'no' } }, 'Invalid RealtimeModule option "auth.required": expected true or false, got the string "no".'],
-    ['a bad transport', { transports: ['ws'] }, `Invalid RealtimeModule option "transports": expected a non-empty array of 'websocket' and/or 'polling', got an array.`],
-    ['a relative path', { path: 'socket.io' }, 'Invalid RealtimeModule option "path": expected a path starting with "/", got the string "socket.io".'],
-    ['cors as a string', { cors: '*' }, `Invalid RealtimeModule option "cors": expected socket.io CORS options such as { origin: 'https://app.example.com' }, got the string "*".`],
-    ['half a rate limit', { rateLimit: { points: 5 } }, 'Invalid RealtimeModule option "rateLimit": give both "points" and "durationMs", or false to turn it off.'],
-    ['rate limit true', { rateLimit: true }, 'Invalid RealtimeModule option "rateLimit": expected an object like { points: 20, durationMs: 1000 } or false, got a boolean.'],
-    ['rooms without authorize', { rooms: {} }, 'Invalid RealtimeModule option "rooms.authorize": give a function (user, room) => boolean; without it, leave "rooms" out.'],
-    ['presence ttl zero', { presence: { ttlMs: 0 } }, 'Invalid RealtimeModule option "presence.ttlMs": expected a positive number, got a number.'],
-    ['presence room events by another name', { presence: { roomEvents: 'all' } }, `Invalid RealtimeModule option "presence.roomEvents": expected 'diff', 'each', false or a function (room) => one of them, got the string "all".`],
-    ['options that are not an object', 'redis://localhost', `Invalid RealtimeModule option "options": expected an object like { redis: { url }, auth: { secret } }, got the string "redis://localhost".`],
+    [
+      'an empty secret',
+      { auth: { secret: '' } },
+      'Invalid RealtimeModule option "auth.secret": expected a non-empty string, got the string "".',
+    ],
+    [
+      'secret and publicKey',
+      { auth: { secret: 'x', publicKey: 'y' } },
+      'Invalid RealtimeModule option "auth": give either "secret" or "publicKey", not both.',
+    ],
+    [
+      'algorithm none',
+      { auth: { secret: 'x', algorithms: ['HS256', 'none'] } },
+      'Invalid RealtimeModule option "auth.algorithms": "none" is never accepted: unsigned tokens would let anyone in.',
+    ],
+    [
+      'RS256 with a secret',
+      { auth: { secret: 'x', algorithms: ['RS256'] } },
+      'Invalid RealtimeModule option "auth.algorithms": "RS256" cannot be used with "secret"; use one of HS256, HS384, HS512.',
+    ],
+    [
+      'HS256 with a public key',
+      { auth: { publicKey: 'PEM', algorithms: ['HS256'] } },
+      'Invalid RealtimeModule option "auth.algorithms": "HS256" cannot be used with "publicKey"; use one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA.',
+    ],
+    [
+      'validate not a function',
+      { auth: { secret: 'x', validate: true } },
+      'Invalid RealtimeModule option "auth.validate": expected a function, got a boolean.',
+    ],
+    [
+      'required as a string',
+      { auth: { secret: 'x', required: 'no' } },
+      'Invalid RealtimeModule option "auth.required": expected true or false, got the string "no".',
+    ],
+    [
+      'a bad transport',
+      { transports: ['ws'] },
+      `Invalid RealtimeModule option "transports": expected a non-empty array of 'websocket' and/or 'polling', got an array.`,
+    ],
+    [
+      'a relative path',
+      { path: 'socket.io' },
+      'Invalid RealtimeModule option "path": expected a path starting with "/", got the string "socket.io".',
+    ],
+    [
+      'cors as a string',
+      { cors: '*' },
+      `Invalid RealtimeModule option "cors": expected socket.io CORS options such as { origin: 'https://app.example.com' }, got the string "*".`,
+    ],
+    [
+      'half a rate limit',
+      { rateLimit: { points: 5 } },
+      'Invalid RealtimeModule option "rateLimit": give both "points" and "durationMs", or false to turn it off.',
+    ],
+    [
+      'rate limit true',
+      { rateLimit: true },
+      'Invalid RealtimeModule option "rateLimit": expected an object like { points: 20, durationMs: 1000 } or false, got a boolean.',
+    ],
+    [
+      'rooms without authorize',
+      { rooms: {} },
+      'Invalid RealtimeModule option "rooms.authorize": give a function (user, room) => boolean; without it, leave "rooms" out.',
+    ],
+    [
+      'presence ttl zero',
+      { presence: { ttlMs: 0 } },
+      'Invalid RealtimeModule option "presence.ttlMs": expected a positive number, got a number.',
+    ],
+    [
+      'presence room events by another name',
+      { presence: { roomEvents: 'all' } },
+      `Invalid RealtimeModule option "presence.roomEvents": expected 'diff', 'each', false or a function (room) => one of them, got the string "all".`,
+    ],
+    [
+      'options that are not an object',
+      'redis://localhost',
+      `Invalid RealtimeModule option "options": expected an object like { redis: { url }, auth: { secret } }, got the string "redis://localhost".`,
+    ],
   ])('refuses %s with an error naming the option and the fix', (_case, options, message) => {
     const error = errorOf(options);
     expect(error).toBeInstanceOf(InvalidRealtimeOptionsError);

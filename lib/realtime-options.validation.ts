@@ -4,10 +4,7 @@ import type { RealtimeModuleOptions } from './realtime-options.interface.js';
 type Checks = Record<string, (value: unknown, name: string) => void>;
 
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
-const PUBLIC_KEY_ALGORITHMS = [
-  ...['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
-  ...['ES256', 'ES384', 'ES512', 'EdDSA'],
-];
+const PUBLIC_KEY_ALGORITHMS = [...['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'], ...['ES256', 'ES384', 'ES512', 'EdDSA']];
 
 function fail(name: string, problem: string): never {
   throw new InvalidRealtimeOptionsError(name, problem);
@@ -72,7 +69,12 @@ function redisClient(value: unknown, name: string): void {
 }
 
 function validateRedis(value: unknown, name: string): void {
-  checkObject(value, name, { url: redisUrl, client: redisClient, keyPrefix: nonEmptyString, requestsTimeout: positiveNumber }, "{ url: 'redis://localhost:6379' }");
+  checkObject(
+    value,
+    name,
+    { url: redisUrl, client: redisClient, keyPrefix: nonEmptyString, requestsTimeout: positiveNumber },
+    "{ url: 'redis://localhost:6379' }",
+  );
   const { url, client } = value as Record<string, unknown>;
   if (url !== undefined && client !== undefined) fail(name, 'give either "url" or "client", not both.');
   if (url === undefined && client === undefined) {
@@ -124,7 +126,7 @@ function validateAuth(value: unknown, name: string): void {
     userId: functionValue,
     expiryGraceMs: positiveNumber,
   };
-  checkObject(value, name, checks, "{ secret: process.env.JWT_SECRET }");
+  checkObject(value, name, checks, '{ secret: process.env.JWT_SECRET }');
   checkAlgorithmsMatchKey(value as Record<string, unknown>, name);
 }
 
@@ -152,7 +154,8 @@ function rateLimit(value: unknown, name: string): void {
 
 function rooms(value: unknown, name: string): void {
   checkObject(value, name, { authorize: functionValue }, '{ authorize: (user, room) => boolean }');
-  if ((value as Record<string, unknown>).authorize === undefined) fail(`${name}.authorize`, 'give a function (user, room) => boolean; without it, leave "rooms" out.');
+  if ((value as Record<string, unknown>).authorize === undefined)
+    fail(`${name}.authorize`, 'give a function (user, room) => boolean; without it, leave "rooms" out.');
 }
 
 function roomEvents(value: unknown, name: string): void {
@@ -162,7 +165,12 @@ function roomEvents(value: unknown, name: string): void {
 
 function presence(value: unknown, name: string): void {
   if (value === false) return;
-  checkObject(value, name, { ttlMs: positiveNumber, roomEvents, diffIntervalMs: positiveNumber }, "{ ttlMs: 30000, roomEvents: 'diff' } or false");
+  checkObject(
+    value,
+    name,
+    { ttlMs: positiveNumber, roomEvents, diffIntervalMs: positiveNumber },
+    "{ ttlMs: 30000, roomEvents: 'diff' } or false",
+  );
 }
 
 const MODULE_CHECKS: Checks = {

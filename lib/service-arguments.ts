@@ -17,7 +17,10 @@ export function requireNameList(value: unknown, method: string, argument: string
 /** Throws unless `value` is a non-empty string or a non-empty array of them. */
 export function requireNames(value: unknown, method: string, argument: string): asserts value is string | string[] {
   if (isName(value) || (Array.isArray(value) && value.length > 0 && value.every(isName))) return;
-  throw new InvalidArgumentError(method, `"${argument}" must be a non-empty string or a non-empty array of them, got ${describeValue(value)}.`);
+  throw new InvalidArgumentError(
+    method,
+    `"${argument}" must be a non-empty string or a non-empty array of them, got ${describeValue(value)}.`,
+  );
 }
 
 /** Throws when a room is a user's own `user:<id>` room, which only the handshake puts sockets in. */

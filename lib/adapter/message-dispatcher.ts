@@ -104,7 +104,10 @@ export class MessageDispatcher {
     if (!open) {
       const streams = (open = new Set());
       this.streaming.set(socket, streams);
-      socket.once('disconnect', guardCallback(this.logger, 'Ending a streamed result', () => streams.forEach((stream) => stream.unsubscribe())));
+      socket.once(
+        'disconnect',
+        guardCallback(this.logger, 'Ending a streamed result', () => streams.forEach((stream) => stream.unsubscribe())),
+      );
     }
     open.add(subscription);
     subscription.add(() => open.delete(subscription));

@@ -59,7 +59,9 @@ export class RedisIoAdapter extends IoAdapter {
   override createIOServer(port: number, options?: ServerOptions): Server {
     if (this.options.redis && !this.adapterConstructor) throw new RedisNotConnectedError();
     if (options?.adapter && this.adapterConstructor) {
-      this.adapterLogger.warn('A gateway sets its own socket.io "adapter": its server uses it instead of the Redis adapter of RealtimeModule.');
+      this.adapterLogger.warn(
+        'A gateway sets its own socket.io "adapter": its server uses it instead of the Redis adapter of RealtimeModule.',
+      );
     }
     const server: Server = super.createIOServer(port, {
       ...this.serverOptions(),
@@ -74,8 +76,15 @@ export class RedisIoAdapter extends IoAdapter {
    * Binds a gateway's handlers to a socket with one dispatcher instead of an rxjs chain per handler;
    * guards, pipes, interceptors, filters and responses behave as with Nest's own binding.
    */
-  override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
-    this.dispatcher.bind(socket, handlers, { transform, mapPayload: (payload) => this.mapPayload(payload) as { data?: unknown; ack?: Ack } });
+  override bindMessageHandlers(
+    socket: Socket,
+    handlers: MessageMappingProperties[],
+    transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    this.dispatcher.bind(socket, handlers, {
+      transform,
+      mapPayload: (payload) => this.mapPayload(payload) as { data?: unknown; ack?: Ack },
+    });
   }
 
   /**

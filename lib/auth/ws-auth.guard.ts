@@ -16,7 +16,8 @@ export class WsAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'ws') return true;
-    const options = this.reflector.getAllAndOverride<WsAuthOptions | undefined>(WS_AUTH_METADATA, [context.getHandler(), context.getClass()]) ?? {};
+    const options =
+      this.reflector.getAllAndOverride<WsAuthOptions | undefined>(WS_AUTH_METADATA, [context.getHandler(), context.getClass()]) ?? {};
     const client = context.switchToWs().getClient<Socket>();
     const user = socketData(client).user as { roles?: unknown } | undefined;
     if (!user) throw new RealtimeException('UNAUTHORIZED', 'Authentication required');

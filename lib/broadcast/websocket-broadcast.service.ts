@@ -68,7 +68,12 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
    * Asks every socket of the user and resolves with the acknowledgements that came within the
    * timeout: a tab that does not answer is left out rather than failing the whole request.
    */
-  async requestFromUser(userId: string, event: string, data: unknown, opts: { timeoutMs?: number; namespace?: string } = {}): Promise<unknown[]> {
+  async requestFromUser(
+    userId: string,
+    event: string,
+    data: unknown,
+    opts: { timeoutMs?: number; namespace?: string } = {},
+  ): Promise<unknown[]> {
     requireName(userId, 'WebsocketBroadcastService.requestFromUser()', 'userId');
     requireName(event, 'WebsocketBroadcastService.requestFromUser()', 'event');
     const server = this.registry.server;

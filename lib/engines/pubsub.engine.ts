@@ -12,10 +12,14 @@ export const pubSubEngine: RealtimeEngine = {
 
   createAdapter(connections, options) {
     const [pub, sub] = connections.clients;
-    return createAdapter(connections.reportingFailuresOf(pub, ['publish']), connections.reportingFailuresOf(sub, ['unsubscribe', 'punsubscribe']), {
-      key: options.keyPrefix,
-      requestsTimeout: options.requestsTimeout,
-    }) as AdapterConstructor;
+    return createAdapter(
+      connections.reportingFailuresOf(pub, ['publish']),
+      connections.reportingFailuresOf(sub, ['unsubscribe', 'punsubscribe']),
+      {
+        key: options.keyPrefix,
+        requestsTimeout: options.requestsTimeout,
+      },
+    ) as AdapterConstructor;
   },
 
   publisher(connections, options, namespace) {

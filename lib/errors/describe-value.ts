@@ -5,6 +5,7 @@ export function describeValue(value: unknown): string {
   if (value === undefined || value === null) return String(value);
   const shown = inspect(value, { depth: 2, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 60 });
   if (Array.isArray(value)) return `the array ${shown}`;
-  if (typeof value === 'object' || typeof value === 'function') return `${value.constructor?.name === 'Object' ? 'the object' : 'a'} ${shown}`;
+  if (typeof value === 'object' || typeof value === 'function')
+    return `${value.constructor?.name === 'Object' ? 'the object' : 'a'} ${shown}`;
   return `the ${typeof value} ${shown}`;
 }

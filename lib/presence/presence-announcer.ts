@@ -44,7 +44,8 @@ export class PresenceAnnouncer {
 
   announce(namespace: Namespace, room: string, userId: string, change: PresenceChange): void {
     const events = this.eventsIn(room);
-    if (events === 'each') return void namespace.to(room).emit(change === 'joined' ? PRESENCE_JOIN_EVENT : PRESENCE_LEAVE_EVENT, { room, userId });
+    if (events === 'each')
+      return void namespace.to(room).emit(change === 'joined' ? PRESENCE_JOIN_EVENT : PRESENCE_LEAVE_EVENT, { room, userId });
     if (events !== 'diff') return;
     const pending = this.pendingRoom(namespace, room);
     // A user who left and came back (or came and left) within one interval made no change to tell.

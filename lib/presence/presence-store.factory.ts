@@ -9,6 +9,9 @@ export function createPresenceStore(options: ResolvedRealtimeOptions): PresenceS
   if (!options.redis || options.presence === false) return new MemoryPresenceStore();
   // A rush of connections writes presence in many small scripts: let those of one tick share a write.
   const purpose = { names: ['presence'], whileDown: 'presence is not updated until it returns', autoPipelining: true };
-  return new RedisPresenceStore(new LazyRedisConnections(options.redis, purpose, definePresenceCommands), options.redis.keyPrefix, options.presence.ttlMs);
+  return new RedisPresenceStore(
+    new LazyRedisConnections(options.redis, purpose, definePresenceCommands),
+    options.redis.keyPrefix,
+    options.presence.ttlMs,
+  );
 }
-

@@ -34,7 +34,8 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
     @Inject(PresenceStore) private readonly store: PresenceStore,
     private readonly registry: RealtimeServerRegistry,
   ) {
-    if (options.presence) this.announcer = new PresenceAnnouncer(roomEventsOf(options.presence.roomEvents), options.presence.diffIntervalMs, this.logger);
+    if (options.presence)
+      this.announcer = new PresenceAnnouncer(roomEventsOf(options.presence.roomEvents), options.presence.diffIntervalMs, this.logger);
   }
 
   /** Follows the rooms of every socket of the app's server (see `setUpConnections`), once there is one. */

@@ -37,7 +37,11 @@ export class RedisConnections {
   }
 
   /** Opens the connections and resolves once all are ready; rejects within a few seconds otherwise. */
-  static async open(options: ResolvedRedisOptions, purpose: RedisConnectionsPurpose, timeoutMs = REDIS_CONNECT_TIMEOUT_MS): Promise<RedisConnections> {
+  static async open(
+    options: ResolvedRedisOptions,
+    purpose: RedisConnectionsPurpose,
+    timeoutMs = REDIS_CONNECT_TIMEOUT_MS,
+  ): Promise<RedisConnections> {
     const [first, ...others] = purpose.names.map((name) => `${options.keyPrefix}:${name}`);
     const pipelining = { enableAutoPipelining: purpose.autoPipelining ?? false };
     const clients = [openClient(options, first, pipelining)];
@@ -105,7 +109,13 @@ type Pipelining = { enableAutoPipelining: boolean };
 
 function openClient(options: ResolvedRedisOptions, connectionName: string, pipelining: Pipelining): RedisClient {
   if (options.client) return duplicate(options.client, connectionName, pipelining);
-  return new Redis(options.url as string, { ...CONNECTION_OPTIONS, ...NODE_OPTIONS, ...pipelining, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
+  return new Redis(options.url as string, {
+    ...CONNECTION_OPTIONS,
+    ...NODE_OPTIONS,
+    ...pipelining,
+    connectionName,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+  });
 }
 
 // Nothing is kept to be sent late: without an offline queue a command during an outage fails at once,
@@ -124,9 +134,20 @@ const DISCONNECT_TIMEOUT_MS = 100;
 
 function duplicate(client: RedisClient, connectionName: string, pipelining: Pipelining): RedisClient {
   if (!isCluster(client)) {
-    return client.duplicate({ ...CONNECTION_OPTIONS, ...NODE_OPTIONS, ...pipelining, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
+    return client.duplicate({
+      ...CONNECTION_OPTIONS,
+      ...NODE_OPTIONS,
+      ...pipelining,
+      connectionName,
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    });
   }
-  const redisOptions = { ...client.options.redisOptions, maxRetriesPerRequest: 0, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
+  const redisOptions = {
+    ...client.options.redisOptions,
+    maxRetriesPerRequest: 0,
+    connectionName,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+  };
   return client.duplicate([], { ...CONNECTION_OPTIONS, ...pipelining, redisOptions });
 }
 

@@ -17,20 +17,26 @@ const BAD_ROOM = clientError('BAD_REQUEST', 'Expected { room: string }');
  */
 export function handleClientRoomEvents(socket: Socket, options: RealtimeRoomsOptions): void {
   const reply = (ack: unknown): Ack => (isAck(ack) ? ack : () => undefined);
-  socket.on(ROOM_JOIN_EVENT, guardCallback(logger, `"${ROOM_JOIN_EVENT}"`, async (body: unknown, ack: unknown) => {
-    const room = roomOf(body);
-    if (room === undefined) return reply(ack)(BAD_ROOM);
-    const allowed = !room.startsWith(USER_ROOM_PREFIX) && (await isAuthorized(options, socket, room));
-    if (!allowed) return reply(ack)(clientError('FORBIDDEN', `Not allowed to join ${room}`));
-    await socket.join(room);
-    reply(ack)({ status: 'ok' });
-  }));
-  socket.on(ROOM_LEAVE_EVENT, guardCallback(logger, `"${ROOM_LEAVE_EVENT}"`, async (body: unknown, ack: unknown) => {
-    const room = roomOf(body);
-    if (room === undefined || room.startsWith(USER_ROOM_PREFIX)) return reply(ack)(BAD_ROOM);
-    await socket.leave(room);
-    reply(ack)({ status: 'ok' });
-  }));
+  socket.on(
+    ROOM_JOIN_EVENT,
+    guardCallback(logger, `"${ROOM_JOIN_EVENT}"`, async (body: unknown, ack: unknown) => {
+      const room = roomOf(body);
+      if (room === undefined) return reply(ack)(BAD_ROOM);
+      const allowed = !room.startsWith(USER_ROOM_PREFIX) && (await isAuthorized(options, socket, room));
+      if (!allowed) return reply(ack)(clientError('FORBIDDEN', `Not allowed to join ${room}`));
+      await socket.join(room);
+      reply(ack)({ status: 'ok' });
+    }),
+  );
+  socket.on(
+    ROOM_LEAVE_EVENT,
+    guardCallback(logger, `"${ROOM_LEAVE_EVENT}"`, async (body: unknown, ack: unknown) => {
+      const room = roomOf(body);
+      if (room === undefined || room.startsWith(USER_ROOM_PREFIX)) return reply(ack)(BAD_ROOM);
+      await socket.leave(room);
+      reply(ack)({ status: 'ok' });
+    }),
+  );
 }
 
 function roomOf(body: unknown): string | undefined {

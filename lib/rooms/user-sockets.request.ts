@@ -9,9 +9,7 @@ const logger = new Logger('RealtimeRooms');
 const USER_SOCKETS_EVENT = 'realtime:user-sockets';
 
 /** What to do with every socket of one user. */
-export type UserSocketsRequest =
-  | { action: 'join' | 'leave'; userId: string; rooms: string[] }
-  | { action: 'disconnect'; userId: string };
+export type UserSocketsRequest = { action: 'join' | 'leave'; userId: string; rooms: string[] } | { action: 'disconnect'; userId: string };
 
 /** Applies a request to this instance's sockets of the user, in every namespace. */
 export function applyLocally(namespaces: Namespace[], request: UserSocketsRequest): void {
@@ -29,7 +27,7 @@ export function answerRequests(server: Server, namespaces: () => Namespace[]): v
     applyLocally(namespaces(), request);
     ack(true);
   };
-  server.of('/').on(USER_SOCKETS_EVENT, guardCallback(logger, 'Applying another instance\'s request', answer));
+  server.of('/').on(USER_SOCKETS_EVENT, guardCallback(logger, "Applying another instance's request", answer));
 }
 
 /**

@@ -30,7 +30,9 @@ async function footprint(app: INestApplication, namespace: Namespace) {
     fileDescriptors: readdirSync('/proc/self/fd').length,
     sockets: namespace.sockets.size,
     rooms: namespace.adapter.rooms.size,
-    listeners: namespace.adapter.eventNames().reduce((sum, event) => sum + namespace.adapter.listenerCount(event), 0) + namespace.listenerCount('connection'),
+    listeners:
+      namespace.adapter.eventNames().reduce((sum, event) => sum + namespace.adapter.listenerCount(event), 0) +
+      namespace.listenerCount('connection'),
   };
 }
 
@@ -58,11 +60,13 @@ describe('many connections coming and going', () => {
       const users = Array.from({ length: AT_ONCE }, (_, i) => `user${batch + i}`);
       const clients = await Promise.all(users.map((sub) => connectClient(app, { token: signTestToken({ sub }, secret) })));
       await Promise.all(users.map((user, i) => rooms.joinUser(user, ['lobby', `room${i % 5}`])));
-      await Promise.all(clients.map((client) => {
-        const gone = nextEvent(client, 'disconnect');
-        client.close();
-        return gone;
-      }));
+      await Promise.all(
+        clients.map((client) => {
+          const gone = nextEvent(client, 'disconnect');
+          client.close();
+          return gone;
+        }),
+      );
     }
     const presence = app.get(PresenceService);
     while ((await presence.online()).length > 0) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -76,7 +80,9 @@ describe('many connections coming and going', () => {
     await churn(CYCLES, 200);
     const after = await footprint(app, namespace);
 
-    console.log(`after ${CYCLES} cycles: heap ${((after.heapBytes - before.heapBytes) / 1024).toFixed(0)} KB more, fds ${before.fileDescriptors} -> ${after.fileDescriptors}`);
+    console.log(
+      `after ${CYCLES} cycles: heap ${((after.heapBytes - before.heapBytes) / 1024).toFixed(0)} KB more, fds ${before.fileDescriptors} -> ${after.fileDescriptors}`,
+    );
     expect({ ...after, heapBytes: 0 }).toEqual({ ...before, heapBytes: 0, sockets: 0, rooms: 0 });
     // One socket costs over 10 KB here, so a leak of even a third of them shows well above this.
     expect(after.heapBytes - before.heapBytes).toBeLessThan(3 * 1024 * 1024);

@@ -20,7 +20,7 @@ class TickController {
 
 // Nest's own websockets test "should shutdown application immediately when forceCloseConnections is true".
 describe('app.close() with forceCloseConnections', () => {
-  it('returns promptly with an open SSE response, as with Nest\'s IoAdapter, and disconnects the sockets', async () => {
+  it("returns promptly with an open SSE response, as with Nest's IoAdapter, and disconnects the sockets", async () => {
     const module = hostModule({ imports: [RealtimeModule.forRoot({})], controllers: [TickController], providers: [EchoGateway] });
     const app = await NestFactory.create(module, { logger: false, forceCloseConnections: true });
     app.useWebSocketAdapter(await app.get(RedisIoAdapterFactory).create(app));

@@ -83,14 +83,17 @@ class BindingGateway implements OnGatewayDisconnect {
 }
 
 describe.each([
-  ['Nest\'s stock IoAdapter', (app: INestApplication) => Promise.resolve(new IoAdapter(app))],
+  ["Nest's stock IoAdapter", (app: INestApplication) => Promise.resolve(new IoAdapter(app))],
   ['RedisIoAdapter (one dispatcher per socket)', (app: INestApplication) => app.get(RedisIoAdapterFactory).create(app)],
 ])('message binding with %s', (_name, createAdapter) => {
   let app: INestApplication;
   let client: Socket;
 
   beforeEach(async () => {
-    app = await NestFactory.create(hostModule({ imports: [RealtimeModule.forRoot({})], providers: [BindingGateway, UpperCaseInterceptor] }), { logger: false });
+    app = await NestFactory.create(
+      hostModule({ imports: [RealtimeModule.forRoot({})], providers: [BindingGateway, UpperCaseInterceptor] }),
+      { logger: false },
+    );
     app.useWebSocketAdapter(await createAdapter(app));
     await app.listen(0, '127.0.0.1');
     client = await connectClient(app);
@@ -160,4 +163,3 @@ describe.each([
     expect(events.map((event) => socket.listenerCount(event))).toEqual(events.map(() => 0));
   });
 });
-

@@ -28,7 +28,10 @@ describe('over a Redis Cluster (an existing ioredis Cluster client)', () => {
   it('delivers across instances, keeps presence, and leaves the given Cluster client open', async () => {
     const options = { redis: { client, keyPrefix: uniquePrefix('cluster') }, auth: { secret } };
     const [a, b] = await bed.apps(2, { options, providers: [EchoGateway, RoomsGateway] });
-    const [onA, onB] = [await bed.client(a, { token: signTestToken({ sub: 'alice' }, secret) }), await bed.client(b, { token: signTestToken({ sub: 'bob' }, secret) })];
+    const [onA, onB] = [
+      await bed.client(a, { token: signTestToken({ sub: 'alice' }, secret) }),
+      await bed.client(b, { token: signTestToken({ sub: 'bob' }, secret) }),
+    ];
 
     const received = nextEvent(onB, 'shout');
     onA.emit('shout', 'through the cluster');

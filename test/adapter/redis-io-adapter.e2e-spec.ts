@@ -26,7 +26,10 @@ describe('RedisIoAdapterFactory and the app lifecycle', () => {
 
   async function connectionsNamed(prefix: string): Promise<string[]> {
     const list = (await admin.client('LIST')) as string;
-    return [...list.matchAll(/ name=(\S+)/g)].map((m) => m[1]).filter((name) => name.startsWith(`${prefix}:`)).sort();
+    return [...list.matchAll(/ name=(\S+)/g)]
+      .map((m) => m[1])
+      .filter((name) => name.startsWith(`${prefix}:`))
+      .sort();
   }
 
   it('rejects within a few seconds, naming the URL, when Redis is unreachable', async () => {
@@ -35,7 +38,10 @@ describe('RedisIoAdapterFactory and the app lifecycle', () => {
     bed.defer(() => app.close());
     const started = Date.now();
 
-    const error = await app.get(RedisIoAdapterFactory).create(app).catch((e: Error) => e);
+    const error = await app
+      .get(RedisIoAdapterFactory)
+      .create(app)
+      .catch((e: Error) => e);
 
     expect(Date.now() - started).toBeLessThan(8000);
     expect(error).toBeInstanceOf(RedisConnectionError);
@@ -112,7 +118,10 @@ describe('RedisIoAdapterFactory and the app lifecycle', () => {
     class OwnAdapterGateway {
       @WebSocketServer() server!: Server;
     }
-    const app = await bed.app({ options: { redis: { url: redis.url, keyPrefix: uniquePrefix('own-adapter') } }, providers: [OwnAdapterGateway] });
+    const app = await bed.app({
+      options: { redis: { url: redis.url, keyPrefix: uniquePrefix('own-adapter') } },
+      providers: [OwnAdapterGateway],
+    });
 
     expect(app.get(OwnAdapterGateway).server.of('/').adapter).toBeInstanceOf(GatewayOwnAdapter);
     expect(bed.logger.lines).toContainEqual({
@@ -121,4 +130,3 @@ describe('RedisIoAdapterFactory and the app lifecycle', () => {
     });
   });
 });
-

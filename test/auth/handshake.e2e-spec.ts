@@ -66,8 +66,14 @@ describe('handshake authentication', () => {
     const app = await start({ secret, issuer: 'auth.example.com', audience: ['chat', 'admin'] });
     const token = (claims: object) => signTestToken({ sub: 'a', ...claims }, secret);
 
-    expect(await refusal(app, { token: token({ iss: 'evil.example.com', aud: 'chat' }) })).toEqual({ message: 'Unauthorized', data: { code: 'TOKEN_INVALID' } });
-    expect(await refusal(app, { token: token({ iss: 'auth.example.com', aud: 'billing' }) })).toEqual({ message: 'Unauthorized', data: { code: 'TOKEN_INVALID' } });
+    expect(await refusal(app, { token: token({ iss: 'evil.example.com', aud: 'chat' }) })).toEqual({
+      message: 'Unauthorized',
+      data: { code: 'TOKEN_INVALID' },
+    });
+    expect(await refusal(app, { token: token({ iss: 'auth.example.com', aud: 'billing' }) })).toEqual({
+      message: 'Unauthorized',
+      data: { code: 'TOKEN_INVALID' },
+    });
     expect(await refusal(app, { token: token({ iss: 'auth.example.com', aud: 'chat' }) })).toBeUndefined();
   });
 
@@ -85,7 +91,11 @@ describe('handshake authentication', () => {
     const rs256 = jwt.sign({ sub: 'carol' }, privateKey, { algorithm: 'RS256', expiresIn: '1h' });
     expect(await refusal(app, { token: rs256 })).toBeUndefined();
 
-    const confused = jwt.sign({ sub: 'mallory' }, Buffer.from(publicPem), { algorithm: 'HS256', expiresIn: '1h', allowInsecureKeySizes: true } as jwt.SignOptions);
+    const confused = jwt.sign({ sub: 'mallory' }, Buffer.from(publicPem), {
+      algorithm: 'HS256',
+      expiresIn: '1h',
+      allowInsecureKeySizes: true,
+    } as jwt.SignOptions);
     expect(await refusal(app, { token: confused })).toEqual({ message: 'Unauthorized', data: { code: 'TOKEN_INVALID' } });
   });
 
@@ -98,9 +108,17 @@ describe('handshake authentication', () => {
     const app = await start({ secret, validate });
 
     const client = await bed.client(app, { token: signTestToken({ sub: 'dave' }, secret) });
-    expect(await client.emitWithAck('whoami')).toEqual(expect.objectContaining({ user: { id: 'user-dave', roles: ['member'] }, rooms: ['user:user-dave'] }));
-    expect(await refusal(app, { token: signTestToken({ sub: 'banned' }, secret) })).toEqual({ message: 'Unauthorized', data: { code: 'USER_REJECTED' } });
-    expect(await refusal(app, { token: signTestToken({ sub: 'broken' }, secret) })).toEqual({ message: 'Unauthorized', data: { code: 'USER_REJECTED' } });
+    expect(await client.emitWithAck('whoami')).toEqual(
+      expect.objectContaining({ user: { id: 'user-dave', roles: ['member'] }, rooms: ['user:user-dave'] }),
+    );
+    expect(await refusal(app, { token: signTestToken({ sub: 'banned' }, secret) })).toEqual({
+      message: 'Unauthorized',
+      data: { code: 'USER_REJECTED' },
+    });
+    expect(await refusal(app, { token: signTestToken({ sub: 'broken' }, secret) })).toEqual({
+      message: 'Unauthorized',
+      data: { code: 'USER_REJECTED' },
+    });
     expect(bed.logger.lines).toContainEqual({ level: 'warn', message: 'auth.validate threw, connection refused: user store is down' });
   });
 

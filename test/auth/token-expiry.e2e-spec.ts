@@ -40,14 +40,20 @@ describe('token lifetime of a connected socket', () => {
     const disconnected = watchDisconnect(client);
     await nextEvent(client, 'auth:expired', 3000);
     expect(disconnected()).toBe(false);
-    expect(await client.emitWithAck('auth:refresh', { token: signTestToken({ sub: 'alice', role: 'renewed' }, secret) })).toEqual({ status: 'ok' });
+    expect(await client.emitWithAck('auth:refresh', { token: signTestToken({ sub: 'alice', role: 'renewed' }, secret) })).toEqual({
+      status: 'ok',
+    });
     expect((await client.emitWithAck('whoami')).user).toEqual(expect.objectContaining({ role: 'renewed' }));
   });
 
   it('refuses a refresh with an invalid token and leaves the grace period running', async () => {
     const client = await connect(shortLived('alice'));
     await nextEvent(client, 'auth:expired', 3000);
-    expect(await client.emitWithAck('auth:refresh', { token: 'garbage' })).toEqual({ status: 'error', code: 'UNAUTHORIZED', message: 'Invalid token' });
+    expect(await client.emitWithAck('auth:refresh', { token: 'garbage' })).toEqual({
+      status: 'error',
+      code: 'UNAUTHORIZED',
+      message: 'Invalid token',
+    });
     expect(await nextEvent(client, 'disconnect', 2000)).toBe('io server disconnect');
   });
 

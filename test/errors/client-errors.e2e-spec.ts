@@ -44,7 +44,11 @@ describe('errors seen by clients', () => {
     const exceptions = collect(member, 'exception');
     member.emit('no-such-event', 1);
     // Events are handled in order: once this is answered, the one before it was handled too.
-    expect(await member.emitWithAck('no-such-event', 2)).toEqual({ status: 'error', code: 'NOT_FOUND', message: 'No handler for "no-such-event"' });
+    expect(await member.emitWithAck('no-such-event', 2)).toEqual({
+      status: 'error',
+      code: 'NOT_FOUND',
+      message: 'No handler for "no-such-event"',
+    });
     expect(exceptions).toEqual([]);
   });
 
@@ -83,7 +87,10 @@ describe('errors seen by clients', () => {
     const open = await bed.client(await bed.app({ options: {}, providers: [OpenGateway] }), { namespace: '/open' });
     expect(await open.emitWithAck('fail:error')).toEqual({ status: 'error', code: 'INTERNAL', message: 'Internal server error' });
     expect(bed.logger.lines).toContainEqual({ level: 'error', message: '"fail:error" failed: Error: internal detail' });
-    expect(bed.logger.lines).toContainEqual({ level: 'error', message: '"fail:error" failed: Error: connection to db://admin:hunter2@db failed' });
+    expect(bed.logger.lines).toContainEqual({
+      level: 'error',
+      message: '"fail:error" failed: Error: connection to db://admin:hunter2@db failed',
+    });
     expect(await member.emitWithAck('whoami')).toEqual(expect.objectContaining({ sub: 'mia' })); // still alive
   });
 });

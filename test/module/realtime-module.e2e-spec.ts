@@ -41,7 +41,11 @@ describe('RealtimeModule', () => {
     const app = await bed.app({ imports: [RealtimeModule.forRoot({ pingInterval: 1234 }), FeatureModule] });
     const feature = app.get(NeedsRealtime);
     // the options as given, with the library's defaults filled in
-    expect(feature.options).toEqual({ pingInterval: 1234, rateLimit: { points: 100, durationMs: 1000 }, presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 } });
+    expect(feature.options).toEqual({
+      pingInterval: 1234,
+      rateLimit: { points: 100, durationMs: 1000 },
+      presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 },
+    });
     expect(feature.factory).toBe(app.get(RedisIoAdapterFactory));
   });
 

@@ -10,7 +10,8 @@ import { uniquePrefix } from '../utils/test-bed.js';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const fixtures = join(root, 'test/package/fixtures');
-const npm = (cwd: string, ...args: string[]) => run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline'], { cwd, maxBuffer: 1 << 24 });
+const npm = (cwd: string, ...args: string[]) =>
+  run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline'], { cwd, maxBuffer: 1 << 24 });
 
 /** Every installed copy of `socket.io` under a host app: more than one breaks the app's types. */
 async function socketIoCopies(dir: string): Promise<string[]> {
@@ -29,8 +30,20 @@ async function hostApp(fixture: string, manifest: object): Promise<string> {
 
 const INSTALL_TIMEOUT_MS = 300_000; // npm install of a whole host app, from the cache when warm
 
-const nest11 = { '@nestjs/common': '^11.0.0', '@nestjs/core': '^11.0.0', '@nestjs/platform-express': '^11.0.0', '@nestjs/websockets': '^11.0.0', '@nestjs/platform-socket.io': '^11.0.0' };
-const nest12 = { '@nestjs/common': '^12.0.0', '@nestjs/core': '^12.0.0', '@nestjs/platform-express': '^12.0.0', '@nestjs/websockets': '^12.0.0', '@nestjs/platform-socket.io': '^12.0.0' };
+const nest11 = {
+  '@nestjs/common': '^11.0.0',
+  '@nestjs/core': '^11.0.0',
+  '@nestjs/platform-express': '^11.0.0',
+  '@nestjs/websockets': '^11.0.0',
+  '@nestjs/platform-socket.io': '^11.0.0',
+};
+const nest12 = {
+  '@nestjs/common': '^12.0.0',
+  '@nestjs/core': '^12.0.0',
+  '@nestjs/platform-express': '^12.0.0',
+  '@nestjs/websockets': '^12.0.0',
+  '@nestjs/platform-socket.io': '^12.0.0',
+};
 
 describe('the packed library in host apps (npm pack, npm install)', () => {
   let redis: Awaited<ReturnType<typeof testRedis>>;
@@ -51,7 +64,10 @@ describe('the packed library in host apps (npm pack, npm install)', () => {
 
   it('ships every file its exports map names, and no tests', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball]);
-    const files = stdout.split('\n').filter(Boolean).map((file) => file.replace(/^package\//, ''));
+    const files = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((file) => file.replace(/^package\//, ''));
     const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
     const targets = JSON.stringify(manifest.exports).match(/\.\/dist\/[^"]+/g)!;
 
@@ -63,42 +79,71 @@ describe('the packed library in host apps (npm pack, npm install)', () => {
 
   it('compiles the example against the built package, as `npm run example` does', async () => {
     // npm pack ran the build; the example resolves `nestjs-realtime` to it through the package's own name
-    await expect(run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'examples/chat', '--noEmit'], { cwd: root })).resolves.toBeDefined();
+    await expect(
+      run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'examples/chat', '--noEmit'], { cwd: root }),
+    ).resolves.toBeDefined();
   }, 60_000);
 
-  it('works in a Nest 11 CommonJS app under its own CommonJS Jest, type-checked with TypeScript 5', async () => {
-    const dir = await hostApp('nest11-cjs', {
-      name: 'host-nest11-cjs',
-      private: true,
-      dependencies: { ...nest11, 'nestjs-realtime': `file:${tarball}`, 'reflect-metadata': '^0.2.0', rxjs: '^7.8.0' },
-      devDependencies: { jest: '^30.0.0', 'ts-jest': '^29.4.0', typescript: '~5.9.0', '@types/jest': '^30.0.0', '@types/node': '^20.0.0', 'socket.io-client': '^4.8.0' },
-      jest: { moduleFileExtensions: ['js', 'json', 'ts'], rootDir: 'src', testRegex: '.*\\.spec\\.ts$', transform: { '^.+\\.(t|j)s$': 'ts-jest' }, testEnvironment: 'node' },
-    });
-    try {
-      expect(await socketIoCopies(dir)).toEqual(['socket.io/package.json']);
-      await run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], { cwd: dir });
-      const { stderr } = await run(process.execPath, ['node_modules/jest/bin/jest.js'], { cwd: dir, env: env() });
-      expect(stderr).toMatch(/Tests:\s+1 passed, 1 total/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }, INSTALL_TIMEOUT_MS);
+  it(
+    'works in a Nest 11 CommonJS app under its own CommonJS Jest, type-checked with TypeScript 5',
+    async () => {
+      const dir = await hostApp('nest11-cjs', {
+        name: 'host-nest11-cjs',
+        private: true,
+        dependencies: { ...nest11, 'nestjs-realtime': `file:${tarball}`, 'reflect-metadata': '^0.2.0', rxjs: '^7.8.0' },
+        devDependencies: {
+          jest: '^30.0.0',
+          'ts-jest': '^29.4.0',
+          typescript: '~5.9.0',
+          '@types/jest': '^30.0.0',
+          '@types/node': '^20.0.0',
+          'socket.io-client': '^4.8.0',
+        },
+        jest: {
+          moduleFileExtensions: ['js', 'json', 'ts'],
+          rootDir: 'src',
+          testRegex: '.*\\.spec\\.ts$',
+          transform: { '^.+\\.(t|j)s$': 'ts-jest' },
+          testEnvironment: 'node',
+        },
+      });
+      try {
+        expect(await socketIoCopies(dir)).toEqual(['socket.io/package.json']);
+        await run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], { cwd: dir });
+        const { stderr } = await run(process.execPath, ['node_modules/jest/bin/jest.js'], { cwd: dir, env: env() });
+        expect(stderr).toMatch(/Tests:\s+1 passed, 1 total/);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    INSTALL_TIMEOUT_MS,
+  );
 
-  it('works in a Nest 12 ESM app run by plain node, which then exits by itself (nothing left open)', async () => {
-    const dir = await hostApp('nest12-esm', {
-      name: 'host-nest12-esm',
-      private: true,
-      type: 'module',
-      dependencies: { ...nest12, 'nestjs-realtime': `file:${tarball}`, 'reflect-metadata': '^0.2.0', rxjs: '^7.8.0', 'socket.io-client': '^4.8.0' },
-      devDependencies: { typescript: '6.0.3', '@types/node': '^20.0.0' },
-    });
-    try {
-      expect(await socketIoCopies(dir)).toEqual(['socket.io/package.json']);
-      await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { cwd: dir });
-      const { stdout } = await run(process.execPath, ['dist/main.js'], { cwd: dir, env: env(), timeout: 20_000 });
-      expect(stdout).toContain('echo: from nest 12');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }, INSTALL_TIMEOUT_MS);
+  it(
+    'works in a Nest 12 ESM app run by plain node, which then exits by itself (nothing left open)',
+    async () => {
+      const dir = await hostApp('nest12-esm', {
+        name: 'host-nest12-esm',
+        private: true,
+        type: 'module',
+        dependencies: {
+          ...nest12,
+          'nestjs-realtime': `file:${tarball}`,
+          'reflect-metadata': '^0.2.0',
+          rxjs: '^7.8.0',
+          'socket.io-client': '^4.8.0',
+        },
+        devDependencies: { typescript: '6.0.3', '@types/node': '^20.0.0' },
+      });
+      try {
+        expect(await socketIoCopies(dir)).toEqual(['socket.io/package.json']);
+        await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { cwd: dir });
+        const { stdout } = await run(process.execPath, ['dist/main.js'], { cwd: dir, env: env(), timeout: 20_000 });
+        expect(stdout).toContain('echo: from nest 12');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    INSTALL_TIMEOUT_MS,
+  );
 });

@@ -52,7 +52,11 @@ describe('presence across instances', () => {
   });
   afterEach(() => bed.close());
 
-  const options = (ttlMs = 30_000, presence: RealtimePresenceOptions = {}) => ({ redis: { url: redis.url, keyPrefix }, auth: { secret }, presence: { ttlMs, ...presence } });
+  const options = (ttlMs = 30_000, presence: RealtimePresenceOptions = {}) => ({
+    redis: { url: redis.url, keyPrefix },
+    auth: { secret },
+    presence: { ttlMs, ...presence },
+  });
 
   it('follows a user through connect, a second tab, closing one tab and closing the last', async () => {
     const presence = b.get(PresenceService);
@@ -127,7 +131,8 @@ describe('presence across instances', () => {
     await Promise.all(users.map((user) => rooms.joinUser(user, 'lobby')));
     const joinedOf = (received: PresenceDiff[]) => received.flatMap((diff) => diff.joined);
     const leftOf = (received: PresenceDiff[]) => received.flatMap((diff) => diff.left.map((userId) => `${diff.room}:${userId}`));
-    for (const [i, watcher] of watchers.entries()) while (!users.every((user) => joinedOf(diffs[i]).includes(user))) await nextEvent(watcher, 'presence:diff');
+    for (const [i, watcher] of watchers.entries())
+      while (!users.every((user) => joinedOf(diffs[i]).includes(user))) await nextEvent(watcher, 'presence:diff');
 
     await doomed.kill();
     const killedAt = Date.now();
@@ -136,10 +141,16 @@ describe('presence across instances', () => {
     // Both survivors sweep every ttlMs / 3; after two more rounds of each, none may announce a user again.
     await new Promise((resolve) => setTimeout(resolve, ttlMs));
 
-    console.log(`left after SIGKILL: ${diffs.map((got) => leftOf(got).length).join(' and ')} of ${users.length} per watcher, the last after ${tookMs} ms`);
+    console.log(
+      `left after SIGKILL: ${diffs.map((got) => leftOf(got).length).join(' and ')} of ${users.length} per watcher, the last after ${tookMs} ms`,
+    );
     for (const got of diffs) {
       expect(leftOf(got).sort()).toEqual(users.map((userId) => `lobby:${userId}`).sort());
-      expect(joinedOf(got).filter((user) => user.startsWith('doomed')).sort()).toEqual([...users].sort()); // each once
+      expect(
+        joinedOf(got)
+          .filter((user) => user.startsWith('doomed'))
+          .sort(),
+      ).toEqual([...users].sort()); // each once
     }
     expect(tookMs).toBeLessThanOrEqual(ttlMs + ttlMs / 3 + 1000);
     expect((await survivors[1].get(PresenceService).onlineIn('lobby')).sort()).toEqual(['watcher0', 'watcher1']);
@@ -191,7 +202,7 @@ describe('presence across instances', () => {
     expect(diffs.flatMap((diff) => diff.joined).sort()).toEqual([...users].sort());
   });
 
-  it('lets the app choose per room, e.g. no presence events in a live event\'s room', async () => {
+  it("lets the app choose per room, e.g. no presence events in a live event's room", async () => {
     const roomEvents = (room: string) => (room.startsWith('live:') ? false : 'diff');
     const [app] = await bed.apps(1, { options: options(30_000, { roomEvents }), providers: [RoomsGateway] });
     const host = await bed.client(app, as('host'));
@@ -251,13 +262,19 @@ describe('presence through a Redis outage', () => {
   it('rejects service calls with RedisNotConnectedError while Redis is down, and has users online again within about a second of its return', async () => {
     const url = `redis://:sesame@127.0.0.1:${redis.port}`;
     // The default ttlMs: the heartbeat comes every 10 s, so only the re-registration can be this quick.
-    const app = await bed.app({ options: { redis: { url, keyPrefix: uniquePrefix('presence-outage') }, auth: { secret } }, providers: [RoomsGateway] });
+    const app = await bed.app({
+      options: { redis: { url, keyPrefix: uniquePrefix('presence-outage') }, auth: { secret } },
+      providers: [RoomsGateway],
+    });
     await bed.client(app, as('gina'));
     const presence = app.get(PresenceService);
     await until(() => presence.isOnline('gina'), 'gina online');
 
     await redis.stop();
-    await Promise.all([bed.logger.waitFor(/presence is not updated until it returns/), bed.logger.waitFor(/cross-instance messages are dropped/)]);
+    await Promise.all([
+      bed.logger.waitFor(/presence is not updated until it returns/),
+      bed.logger.waitFor(/cross-instance messages are dropped/),
+    ]);
     const error = (await presence.isOnline('gina').catch((thrown: unknown) => thrown)) as Error;
     expect(error).toBeInstanceOf(RedisNotConnectedError);
     expect(error.message).toBe(
@@ -297,6 +314,8 @@ describe('presence on one instance without Redis', () => {
 
   it('refuses to answer when presence is turned off', async () => {
     const app = await bed.app({ options: { presence: false } });
-    await expect(app.get(PresenceService).isOnline('x')).rejects.toThrow('Presence is turned off (RealtimeModule option "presence" is false)');
+    await expect(app.get(PresenceService).isOnline('x')).rejects.toThrow(
+      'Presence is turned off (RealtimeModule option "presence" is false)',
+    );
   });
 });

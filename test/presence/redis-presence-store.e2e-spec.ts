@@ -21,7 +21,11 @@ describe('RedisPresenceStore', () => {
   });
   beforeEach(() => {
     keyPrefix = uniquePrefix('presence-store');
-    const connections = new LazyRedisConnections({ url: redis.url, keyPrefix, requestsTimeout: 5000 }, { names: ['presence'], whileDown: 'test' }, definePresenceCommands);
+    const connections = new LazyRedisConnections(
+      { url: redis.url, keyPrefix, requestsTimeout: 5000 },
+      { names: ['presence'], whileDown: 'test' },
+      definePresenceCommands,
+    );
     store = new RedisPresenceStore(connections, keyPrefix, 30_000);
   });
   afterEach(async () => {

@@ -25,7 +25,11 @@ describe('flood control', () => {
     const client = await bed.client(app);
     for (let i = 0; i < 5; i++) expect(await client.emitWithAck('echo', i)).toBe(i);
 
-    expect(await client.emitWithAck('echo', 'one too many')).toEqual({ status: 'error', code: 'RATE_LIMITED', message: 'Too many events; slow down' });
+    expect(await client.emitWithAck('echo', 'one too many')).toEqual({
+      status: 'error',
+      code: 'RATE_LIMITED',
+      message: 'Too many events; slow down',
+    });
     const exception = nextEvent(client, 'exception');
     client.emit('shout', 'not dispatched');
     expect(await exception).toEqual({ status: 'error', code: 'RATE_LIMITED', message: 'Too many events; slow down', event: 'shout' });

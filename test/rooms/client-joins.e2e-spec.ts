@@ -20,15 +20,31 @@ describe('client-driven room joins', () => {
     const admin = await bed.client(app, { token: signTestToken({ sub: 'ada', roles: ['admin'] }, secret) });
 
     expect(await member.emitWithAck('room:join', { room: 'public:lobby' })).toEqual({ status: 'ok' });
-    expect(await member.emitWithAck('room:join', { room: 'staff' })).toEqual({ status: 'error', code: 'FORBIDDEN', message: 'Not allowed to join staff' });
+    expect(await member.emitWithAck('room:join', { room: 'staff' })).toEqual({
+      status: 'error',
+      code: 'FORBIDDEN',
+      message: 'Not allowed to join staff',
+    });
     expect(await admin.emitWithAck('room:join', { room: 'staff' })).toEqual({ status: 'ok' });
-    expect(await admin.emitWithAck('room:join', { room: 'user:mia' })).toEqual({ status: 'error', code: 'FORBIDDEN', message: 'Not allowed to join user:mia' });
-    expect(await member.emitWithAck('room:join', { room: 42 })).toEqual({ status: 'error', code: 'BAD_REQUEST', message: 'Expected { room: string }' });
+    expect(await admin.emitWithAck('room:join', { room: 'user:mia' })).toEqual({
+      status: 'error',
+      code: 'FORBIDDEN',
+      message: 'Not allowed to join user:mia',
+    });
+    expect(await member.emitWithAck('room:join', { room: 42 })).toEqual({
+      status: 'error',
+      code: 'BAD_REQUEST',
+      message: 'Expected { room: string }',
+    });
     expect(await app.get(RoomService).members('staff')).toEqual([{ socketId: admin.id, userId: 'ada' }]);
     expect(await app.get(RoomService).count('user:mia')).toBe(1);
 
     expect(await member.emitWithAck('room:leave', { room: 'public:lobby' })).toEqual({ status: 'ok' });
-    expect(await member.emitWithAck('room:leave', { room: 'user:mia' })).toEqual({ status: 'error', code: 'BAD_REQUEST', message: 'Expected { room: string }' });
+    expect(await member.emitWithAck('room:leave', { room: 'user:mia' })).toEqual({
+      status: 'error',
+      code: 'BAD_REQUEST',
+      message: 'Expected { room: string }',
+    });
     expect(await app.get(RoomService).count('public:lobby')).toBe(0);
     expect(await app.get(RoomService).count('user:mia')).toBe(1);
   });
@@ -51,10 +67,17 @@ describe('1,000 sockets joining and leaving at once, over two instances', () => 
   beforeAll(async () => {
     redis = await testRedis();
     bed = new TestBed();
-    const options = { redis: { url: redis.url, keyPrefix: uniquePrefix('concurrent') }, auth: { secret }, rooms: { authorize }, rateLimit: false as const };
+    const options = {
+      redis: { url: redis.url, keyPrefix: uniquePrefix('concurrent') },
+      auth: { secret },
+      rooms: { authorize },
+      rateLimit: false as const,
+    };
     apps = await bed.apps(2, { options, providers: [RoomsGateway] });
     for (let batch = 0; batch < 10; batch++) {
-      const connected = Array.from({ length: 100 }, (_, i) => bed.client(apps[i % 2], { token: signTestToken({ sub: `u${batch * 100 + i}` }, secret) }));
+      const connected = Array.from({ length: 100 }, (_, i) =>
+        bed.client(apps[i % 2], { token: signTestToken({ sub: `u${batch * 100 + i}` }, secret) }),
+      );
       sockets.push(...(await Promise.all(connected)));
     }
   }, 60_000);

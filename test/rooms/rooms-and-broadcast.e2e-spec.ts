@@ -111,7 +111,9 @@ describe('rooms and broadcasting across two instances', () => {
   });
 
   it('reaches clients from a worker process that serves no sockets (Redis emitter)', async () => {
-    const worker = await NestFactory.createApplicationContext(hostModule({ imports: [RealtimeModule.forRoot({ redis: options.redis })] }), { logger: false });
+    const worker = await NestFactory.createApplicationContext(hostModule({ imports: [RealtimeModule.forRoot({ redis: options.redis })] }), {
+      logger: false,
+    });
     bed.defer(() => worker.close());
     const received = Promise.all([aliceOnA, aliceOnB].map((socket) => nextEvent(socket, 'job:done')));
     const bobGot = collect(bobOnB, 'job:done');

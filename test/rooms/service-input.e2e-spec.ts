@@ -46,19 +46,22 @@ describe('client values that a host hands to the library as they come', () => {
       socket.emit(event, body, resolve);
     });
 
-  it.each(BAD_ROOMS)('survive %s as a room, through RoomService.join and through socket.join, and the instance keeps serving', async (_case, room) => {
-    for (const event of ['join', 'join directly']) {
-      const attacker = await client();
-      await answerTo(attacker, event, { room });
-      const gone = nextEvent(attacker, 'disconnect');
-      attacker.close();
-      await gone;
+  it.each(BAD_ROOMS)(
+    'survive %s as a room, through RoomService.join and through socket.join, and the instance keeps serving',
+    async (_case, room) => {
+      for (const event of ['join', 'join directly']) {
+        const attacker = await client();
+        await answerTo(attacker, event, { room });
+        const gone = nextEvent(attacker, 'disconnect');
+        attacker.close();
+        await gone;
 
-      const next = await client();
-      expect(await next.timeout(5000).emitWithAck('join', { room: 'lobby' })).toBe('joined');
-      expect(instance.running).toBe(true);
-    }
-  });
+        const next = await client();
+        expect(await next.timeout(5000).emitWithAck('join', { room: 'lobby' })).toBe('joined');
+        expect(instance.running).toBe(true);
+      }
+    },
+  );
 
   it('gets an error answer, not a join, when RoomService.join refuses the value', async () => {
     const attacker = await client();
@@ -97,10 +100,16 @@ describe('service input rules', () => {
 
   it('says what was wrong and what was given', async () => {
     const rooms = app.get(RoomService);
-    await expect(rooms.join(socket, bad({}))).rejects.toThrow('RoomService.join(): "room" must be a non-empty string or a non-empty array of them, got the object {}.');
-    await expect(rooms.join(socket, bad(['a', 5]))).rejects.toThrow(`RoomService.join(): "room" must be a non-empty string or a non-empty array of them, got the array [ 'a', 5 ].`);
+    await expect(rooms.join(socket, bad({}))).rejects.toThrow(
+      'RoomService.join(): "room" must be a non-empty string or a non-empty array of them, got the object {}.',
+    );
+    await expect(rooms.join(socket, bad(['a', 5]))).rejects.toThrow(
+      `RoomService.join(): "room" must be a non-empty string or a non-empty array of them, got the array [ 'a', 5 ].`,
+    );
     await expect(rooms.leave(socket, '')).rejects.toThrow(`RoomService.leave(): "room" must be a non-empty string, got the string ''.`);
-    await expect(rooms.joinUser(bad(undefined), 'lobby')).rejects.toThrow('RoomService.joinUser(): "userId" must be a non-empty string, got undefined.');
+    await expect(rooms.joinUser(bad(undefined), 'lobby')).rejects.toThrow(
+      'RoomService.joinUser(): "userId" must be a non-empty string, got undefined.',
+    );
     await expect(app.get(WebsocketBroadcastService).sendToUsers(bad('alice'), 'x', 1)).rejects.toThrow(
       `WebsocketBroadcastService.sendToUsers(): "userIds" must be an array of non-empty strings, got the string 'alice'.`,
     );

@@ -18,7 +18,17 @@ export interface CompiledLibrary {
 export async function buildLibraryForInstances(): Promise<CompiledLibrary> {
   const dir = `${root}.test-output/library-${randomUUID()}`;
   const tsc = `${root}node_modules/typescript/bin/tsc`;
-  await promisify(execFile)(process.execPath, [tsc, '-p', `${root}tsconfig.build.json`, '--outDir', dir, '--declaration', 'false', '--sourceMap', 'false']);
+  await promisify(execFile)(process.execPath, [
+    tsc,
+    '-p',
+    `${root}tsconfig.build.json`,
+    '--outDir',
+    dir,
+    '--declaration',
+    'false',
+    '--sourceMap',
+    'false',
+  ]);
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 

@@ -18,7 +18,10 @@ export class RedisServer {
   /** @param extraArgs more redis-server arguments; `{port}` in them stands for the port. */
   static async start(extraArgs: string[] = []): Promise<RedisServer> {
     const port = await freePort();
-    const server = new RedisServer(port, extraArgs.map((arg) => arg.replaceAll('{port}', String(port))));
+    const server = new RedisServer(
+      port,
+      extraArgs.map((arg) => arg.replaceAll('{port}', String(port))),
+    );
     await server.start();
     return server;
   }

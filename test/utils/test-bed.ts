@@ -1,4 +1,12 @@
-import { Module, type DynamicModule, type ModuleMetadata, type INestApplication, type LoggerService, type Provider, type Type } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type ModuleMetadata,
+  type INestApplication,
+  type LoggerService,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
@@ -55,7 +63,10 @@ export class TestBed {
   /** A real Nest app wired as a user would: RedisIoAdapterFactory, `listen(0)` on loopback. */
   async app(spec: AppSpec): Promise<INestApplication> {
     const imports = spec.imports ?? [RealtimeModule.forRoot(spec.options ?? {})];
-    const app = await NestFactory.create(hostModule({ imports, providers: spec.providers, controllers: spec.controllers }), { logger: this.logger, abortOnError: false });
+    const app = await NestFactory.create(hostModule({ imports, providers: spec.providers, controllers: spec.controllers }), {
+      logger: this.logger,
+      abortOnError: false,
+    });
     this.defer(() => app.close());
     app.useWebSocketAdapter(await app.get(RedisIoAdapterFactory).create(app));
     await app.listen(0, '127.0.0.1');

@@ -82,7 +82,9 @@ function connect() {
     item('messages', text('strong', name), ` ${body} `, text('time', new Date(at).toLocaleTimeString()));
     $('typing').textContent = '';
   });
-  state.chat.on('chat:announcement', ({ text: body, from }) => item('messages', text('strong', `📣 ${from}`), ` ${body}`).classList.add('announcement'));
+  state.chat.on('chat:announcement', ({ text: body, from }) =>
+    item('messages', text('strong', `📣 ${from}`), ` ${body}`).classList.add('announcement'),
+  );
   state.chat.on('chat:typing', ({ room, userId }) => {
     if (room !== state.room) return;
     $('typing').textContent = `${userId} is typing…`;

@@ -7,7 +7,16 @@ import { testRedis } from '../../../test/utils/redis-server.js';
 import { createChatApp } from './create-chat-app.js';
 
 const outputDir = fileURLToPath(new URL('../../../.test-output/', import.meta.url));
-const CHROMIUM_FLAGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe('the example chat page in headless Chromium, two users on two instances over Redis', () => {
   let redis: Awaited<ReturnType<typeof testRedis>>;
@@ -85,7 +94,10 @@ describe('the example chat page in headless Chromium, two users on two instances
     await bob.getByTestId('messages').getByText('Still here').waitFor();
     expect(await bob.getByTestId('online').textContent()).toBe('alicebob');
 
-    await bob.getByTestId('price').getByText(/NRT \d+\.\d\d/).waitFor(); // the live feed, pushed every 2 s
+    await bob
+      .getByTestId('price')
+      .getByText(/NRT \d+\.\d\d/)
+      .waitFor(); // the live feed, pushed every 2 s
 
     await mkdir(outputDir, { recursive: true });
     await alice.screenshot({ path: `${outputDir}chat-example-alice.png` });

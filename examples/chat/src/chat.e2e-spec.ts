@@ -22,7 +22,11 @@ describe('example chat', () => {
     return app;
   }
 
-  async function connectAs(app: NestExpressApplication, sub: string, options: { roles?: string[]; namespace?: string } = {}): Promise<Socket> {
+  async function connectAs(
+    app: NestExpressApplication,
+    sub: string,
+    options: { roles?: string[]; namespace?: string } = {},
+  ): Promise<Socket> {
     const token = signTestToken({ sub, name: sub.toUpperCase(), roles: options.roles ?? ['member'] }, secret);
     const socket = await connectClient(app, { namespace: options.namespace ?? '/chat', token });
     sockets.push(socket);
@@ -30,7 +34,8 @@ describe('example chat', () => {
   }
 
   const next = <T>(socket: Socket, event: string) => new Promise<T>((resolve) => socket.once(event, resolve));
-  const url = (app: NestExpressApplication, path: string) => `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}${path}`;
+  const url = (app: NestExpressApplication, path: string) =>
+    `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}${path}`;
 
   afterEach(async () => {
     sockets.splice(0).forEach((socket) => socket.close());
@@ -41,7 +46,11 @@ describe('example chat', () => {
   it('signs in demo users and refuses a wrong password', async () => {
     const app = await startExample();
     const login = (username: string, password: string) =>
-      fetch(url(app, '/api/login'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+      fetch(url(app, '/api/login'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
 
     const ok = await login('alice', 'password');
     expect(ok.status).toBe(201);
@@ -55,7 +64,11 @@ describe('example chat', () => {
     const app = await startExample();
     const [alice, bob] = [await connectAs(app, 'alice'), await connectAs(app, 'bob')];
 
-    expect(await alice.emitWithAck('room:join', { room: 'staff' })).toEqual({ status: 'error', code: 'FORBIDDEN', message: 'Not allowed to join staff' });
+    expect(await alice.emitWithAck('room:join', { room: 'staff' })).toEqual({
+      status: 'error',
+      code: 'FORBIDDEN',
+      message: 'Not allowed to join staff',
+    });
     expect(await alice.emitWithAck('room:join', { room: 'general' })).toEqual({ status: 'ok' });
     const aliceSeesBob = (async () => {
       for (;;) {
@@ -75,7 +88,11 @@ describe('example chat', () => {
     expect(await alice.emitWithAck('chat:send', { room: 'general', text: 'hi bob' })).toEqual({ status: 'ok' });
     expect(await message).toEqual({ room: 'general', userId: 'alice', name: 'ALICE', text: 'hi bob', at: expect.any(String) });
 
-    expect(await alice.emitWithAck('chat:send', { room: 'random', text: 'not joined' })).toEqual({ status: 'error', code: 'FORBIDDEN', message: 'Join random first' });
+    expect(await alice.emitWithAck('chat:send', { room: 'random', text: 'not joined' })).toEqual({
+      status: 'error',
+      code: 'FORBIDDEN',
+      message: 'Join random first',
+    });
     expect(await alice.emitWithAck('chat:send', { room: 'general', text: '' })).toEqual({
       status: 'error',
       code: 'BAD_REQUEST',
@@ -88,7 +105,11 @@ describe('example chat', () => {
     const app = await startExample();
     const [member, admin] = [await connectAs(app, 'alice'), await connectAs(app, 'root', { roles: ['admin'] })];
 
-    expect(await member.emitWithAck('chat:announce', { text: 'hello' })).toEqual({ status: 'error', code: 'FORBIDDEN', message: 'Requires the role admin' });
+    expect(await member.emitWithAck('chat:announce', { text: 'hello' })).toEqual({
+      status: 'error',
+      code: 'FORBIDDEN',
+      message: 'Requires the role admin',
+    });
     const announcement = next(member, 'chat:announcement');
     expect(await admin.emitWithAck('chat:announce', { text: 'maintenance at 6' })).toEqual({ status: 'ok' });
     expect(await announcement).toEqual({ text: 'maintenance at 6', from: 'ROOT' });

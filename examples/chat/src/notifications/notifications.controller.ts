@@ -13,10 +13,19 @@ export class NotificationsController {
 
   @Post(':userId')
   @HttpCode(202)
-  async notify(@Param('userId') userId: string, @Body() body: { text?: string }, @Headers('authorization') authorization?: string): Promise<{ sent: true }> {
+  async notify(
+    @Param('userId') userId: string,
+    @Body() body: { text?: string },
+    @Headers('authorization') authorization?: string,
+  ): Promise<{ sent: true }> {
     const sender = this.sender(authorization);
     const text = String(body?.text ?? '').slice(0, 200);
-    await this.broadcast.sendToUser(userId, 'notification', { text, from: sender, at: new Date().toISOString() }, { namespace: '/notifications' });
+    await this.broadcast.sendToUser(
+      userId,
+      'notification',
+      { text, from: sender, at: new Date().toISOString() },
+      { namespace: '/notifications' },
+    );
     return { sent: true };
   }
 
