@@ -97,7 +97,7 @@ export type PresenceRoomEvents = 'diff' | 'each' | false;
 /** Cluster-wide presence. */
 export interface RealtimePresenceOptions {
   /**
-   * How long a dead instance's users stay online at most, in ms.
+   * How long a dead instance's users stay online at most, in ms; at least 1000.
    * @default 30000
    */
   ttlMs?: number;
@@ -120,8 +120,8 @@ export interface RealtimeModuleOptions {
   redis?: RealtimeRedisOptions;
   /** Handshake JWT authentication. Absent: no authentication. */
   auth?: RealtimeAuthOptions;
-  /** socket.io CORS options for every gateway, so gateways need no static `cors`. */
-  cors?: ServerOptions['cors'];
+  /** socket.io CORS options for every gateway, so gateways need no static `cors`; `true` allows any origin (`{ origin: '*' }`). */
+  cors?: ServerOptions['cors'] | boolean;
   /**
    * The socket.io endpoint path.
    * @default '/socket.io'
@@ -174,7 +174,8 @@ export type ResolvedAuthOptions = RealtimeAuthOptions &
  * The module options once validated, every default filled in: what the `REALTIME_OPTIONS` token
  * provides and what every part of the library reads.
  */
-export interface ResolvedRealtimeOptions extends Omit<RealtimeModuleOptions, 'redis' | 'auth' | 'rateLimit' | 'presence'> {
+export interface ResolvedRealtimeOptions extends Omit<RealtimeModuleOptions, 'redis' | 'auth' | 'rateLimit' | 'presence' | 'cors'> {
+  cors?: ServerOptions['cors'];
   redis?: ResolvedRedisOptions;
   auth?: ResolvedAuthOptions;
   rateLimit: RealtimeRateLimitOptions | false;

@@ -30,6 +30,11 @@ describe('resolveRealtimeOptions', () => {
     });
   });
 
+  it('takes cors: true as socket.io does, any origin', () => {
+    expect(resolveRealtimeOptions({ cors: true }).cors).toEqual({ origin: '*' });
+    expect(resolveRealtimeOptions({ cors: false })).not.toHaveProperty('cors');
+  });
+
   it('resolves once: resolved options come back as they are, without a second validation', () => {
     const resolved = resolveRealtimeOptions({ presence: { ttlMs: 9000 } });
     expect(resolveRealtimeOptions(resolved)).toBe(resolved);

@@ -93,7 +93,7 @@ describe('validateRealtimeOptions', () => {
     [
       'a negative timeout',
       { redis: { url: 'redis://a', requestsTimeout: -1 } },
-      'Invalid RealtimeModule option "redis.requestsTimeout": expected a positive number, got a number.',
+      'Invalid RealtimeModule option "redis.requestsTimeout": expected a positive number, got the number -1.',
     ],
     ['auth without key', { auth: {} }, 'Invalid RealtimeModule option "auth": give "secret" (HS256) or "publicKey" (RS256 and others).'],
     [
@@ -124,7 +124,7 @@ describe('validateRealtimeOptions', () => {
     [
       'validate not a function',
       { auth: { secret: 'x', validate: true } },
-      'Invalid RealtimeModule option "auth.validate": expected a function, got a boolean.',
+      'Invalid RealtimeModule option "auth.validate": expected a function, got the boolean true.',
     ],
     [
       'required as a string',
@@ -134,7 +134,7 @@ describe('validateRealtimeOptions', () => {
     [
       'a bad transport',
       { transports: ['ws'] },
-      `Invalid RealtimeModule option "transports": expected a non-empty array of 'websocket' and/or 'polling', got an array.`,
+      `Invalid RealtimeModule option "transports": expected a non-empty array of 'websocket' and/or 'polling', got the array [ 'ws' ].`,
     ],
     [
       'a relative path',
@@ -144,7 +144,7 @@ describe('validateRealtimeOptions', () => {
     [
       'cors as a string',
       { cors: '*' },
-      `Invalid RealtimeModule option "cors": expected socket.io CORS options such as { origin: 'https://app.example.com' }, got the string "*".`,
+      `Invalid RealtimeModule option "cors": expected true (any origin) or socket.io CORS options such as { origin: 'https://app.example.com' }, got the string "*".`,
     ],
     [
       'half a rate limit',
@@ -154,7 +154,7 @@ describe('validateRealtimeOptions', () => {
     [
       'rate limit true',
       { rateLimit: true },
-      'Invalid RealtimeModule option "rateLimit": expected an object like { points: 20, durationMs: 1000 } or false, got a boolean.',
+      'Invalid RealtimeModule option "rateLimit": expected an object like { points: 20, durationMs: 1000 } or false, got the boolean true.',
     ],
     [
       'rooms without authorize',
@@ -164,7 +164,17 @@ describe('validateRealtimeOptions', () => {
     [
       'presence ttl zero',
       { presence: { ttlMs: 0 } },
-      'Invalid RealtimeModule option "presence.ttlMs": expected a positive number, got a number.',
+      'Invalid RealtimeModule option "presence.ttlMs": expected a positive number, got the number 0.',
+    ],
+    [
+      'a presence TTL that would flood Redis',
+      { presence: { ttlMs: 100 } },
+      'Invalid RealtimeModule option "presence.ttlMs": expected at least 1000 ms (every instance writes its presence every ttlMs / 3), got the number 100.',
+    ],
+    [
+      'maxHttpBufferSize -1',
+      { maxHttpBufferSize: -1 },
+      'Invalid RealtimeModule option "maxHttpBufferSize": expected a positive number, got the number -1.',
     ],
     [
       'presence room events by another name',

@@ -1,4 +1,6 @@
+import { describeValue as describe } from './errors/describe-value.js';
 import { InvalidRealtimeOptionsError } from './errors/invalid-realtime-options.error.js';
+import { MIN_PRESENCE_TTL_MS } from './realtime.constants.js';
 import type { RealtimeModuleOptions } from './realtime-options.interface.js';
 
 type Checks = Record<string, (value: unknown, name: string) => void>;
@@ -8,12 +10,6 @@ const PUBLIC_KEY_ALGORITHMS = [...['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 
 
 function fail(name: string, problem: string): never {
   throw new InvalidRealtimeOptionsError(name, problem);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `a ${typeof value}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -131,8 +127,11 @@ function validateAuth(value: unknown, name: string): void {
 }
 
 function cors(value: unknown, name: string): void {
-  if (!isPlainObject(value) && typeof value !== 'function') {
-    fail(name, `expected socket.io CORS options such as { origin: 'https://app.example.com' }, got ${describe(value)}.`);
+  if (!isPlainObject(value) && typeof value !== 'function' && typeof value !== 'boolean') {
+    fail(
+      name,
+      `expected true (any origin) or socket.io CORS options such as { origin: 'https://app.example.com' }, got ${describe(value)}.`,
+    );
   }
 }
 
@@ -163,12 +162,19 @@ function roomEvents(value: unknown, name: string): void {
   fail(name, `expected 'diff', 'each', false or a function (room) => one of them, got ${describe(value)}.`);
 }
 
+function presenceTtl(value: unknown, name: string): void {
+  positiveNumber(value, name);
+  if ((value as number) < MIN_PRESENCE_TTL_MS) {
+    fail(name, `expected at least ${MIN_PRESENCE_TTL_MS} ms (every instance writes its presence every ttlMs / 3), got ${describe(value)}.`);
+  }
+}
+
 function presence(value: unknown, name: string): void {
   if (value === false) return;
   checkObject(
     value,
     name,
-    { ttlMs: positiveNumber, roomEvents, diffIntervalMs: positiveNumber },
+    { ttlMs: presenceTtl, roomEvents, diffIntervalMs: positiveNumber },
     "{ ttlMs: 30000, roomEvents: 'diff' } or false",
   );
 }

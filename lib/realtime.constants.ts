@@ -31,6 +31,9 @@ export const ROOM_JOIN_EVENT = 'room:join';
 /** Sent by a client with `{ room }` and an ack to leave a room. */
 export const ROOM_LEAVE_EVENT = 'room:leave';
 
+/** The shortest `presence.ttlMs` accepted: each instance writes its presence every third of it. */
+export const MIN_PRESENCE_TTL_MS = 1000;
+
 /** How long a dead instance's users stay online at most, unless `presence.ttlMs` says otherwise. */
 export const DEFAULT_PRESENCE_TTL_MS = 30_000;
 

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { RealtimeServerRegistry } from './realtime-server.registry.js';
 import { RedisIoAdapterFactory } from './adapter/redis-io-adapter.factory.js';
 import { WebsocketBroadcastService } from './broadcast/websocket-broadcast.service.js';
@@ -7,7 +7,7 @@ import { createPresenceStore } from './presence/presence-store.factory.js';
 import { PresenceStore } from './presence/presence-store.interface.js';
 import { PresenceService } from './presence/presence.service.js';
 import { REALTIME_OPTIONS } from './realtime.constants.js';
-import { ConfigurableRealtimeModule, RAW_REALTIME_OPTIONS } from './realtime.module-definition.js';
+import { ConfigurableRealtimeModule, RAW_REALTIME_OPTIONS, type RealtimeModuleForRootOptions } from './realtime.module-definition.js';
 import { resolveRealtimeOptions } from './realtime-options.resolve.js';
 
 /**
@@ -26,4 +26,12 @@ import { resolveRealtimeOptions } from './realtime-options.resolve.js';
   ],
   exports: [REALTIME_OPTIONS, RedisIoAdapterFactory, RoomService, WebsocketBroadcastService, PresenceService],
 })
-export class RealtimeModule extends ConfigurableRealtimeModule {}
+export class RealtimeModule extends ConfigurableRealtimeModule {
+  /**
+   * The module with these options; with none, one instance on socket.io's in-memory adapter, no
+   * Redis and no authentication.
+   */
+  static override forRoot(options: RealtimeModuleForRootOptions = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

@@ -49,6 +49,16 @@ describe('RealtimeModule', () => {
     expect(feature.factory).toBe(app.get(RedisIoAdapterFactory));
   });
 
+  it('forRoot() with no argument runs one instance without Redis or auth', async () => {
+    const app = await bed.app({ imports: [RealtimeModule.forRoot()], providers: [EchoGateway] });
+    const client = await bed.client(app);
+    expect(await client.emitWithAck('echo', 'no options')).toBe('no options');
+    expect(app.get(REALTIME_OPTIONS)).toEqual({
+      rateLimit: { points: 100, durationMs: 1000 },
+      presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 },
+    });
+  });
+
   it('isGlobal: false keeps the providers inside the importing module', async () => {
     const host = hostModule({ imports: [RealtimeModule.forRoot({ isGlobal: false }), FeatureModule] });
     const create = NestFactory.create(host, { logger: false, abortOnError: false });

@@ -221,7 +221,7 @@ describe('presence across instances', () => {
   });
 
   it('keeps connected users online past presence.ttlMs, in every scope, with the heartbeat', async () => {
-    const ttlMs = 600;
+    const ttlMs = 1000;
     const app = await bed.app({ options: options(ttlMs), providers: [RoomsGateway] });
     await bed.client(app, as('frank'));
     await app.get(RoomService).joinUser('frank', 'lobby');

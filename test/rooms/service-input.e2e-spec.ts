@@ -106,12 +106,12 @@ describe('service input rules', () => {
     await expect(rooms.join(socket, bad(['a', 5]))).rejects.toThrow(
       `RoomService.join(): "room" must be a non-empty string or a non-empty array of them, got the array [ 'a', 5 ].`,
     );
-    await expect(rooms.leave(socket, '')).rejects.toThrow(`RoomService.leave(): "room" must be a non-empty string, got the string ''.`);
+    await expect(rooms.leave(socket, '')).rejects.toThrow(`RoomService.leave(): "room" must be a non-empty string, got the string "".`);
     await expect(rooms.joinUser(bad(undefined), 'lobby')).rejects.toThrow(
       'RoomService.joinUser(): "userId" must be a non-empty string, got undefined.',
     );
     await expect(app.get(WebsocketBroadcastService).sendToUsers(bad('alice'), 'x', 1)).rejects.toThrow(
-      `WebsocketBroadcastService.sendToUsers(): "userIds" must be an array of non-empty strings, got the string 'alice'.`,
+      `WebsocketBroadcastService.sendToUsers(): "userIds" must be an array of non-empty strings, got the string "alice".`,
     );
   });
 

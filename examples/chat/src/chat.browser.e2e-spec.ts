@@ -1,4 +1,5 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -18,24 +19,34 @@ const CHROMIUM_FLAGS = [
   '--disable-sync',
 ];
 
+/** Debian's chromium, or the binary `CHROMIUM_PATH` names; one line on how to get it when there is none. */
+function chromiumPath(): string {
+  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(path)) {
+    throw new Error(`No Chromium at ${path}: install it (apt-get install chromium) or set CHROMIUM_PATH to a Chromium or Chrome binary.`);
+  }
+  return path;
+}
+
 describe('the example chat page in headless Chromium, two users on two instances over Redis', () => {
   let redis: Awaited<ReturnType<typeof testRedis>>;
   let apps: NestExpressApplication[];
   let browser: Browser;
 
   beforeAll(async () => {
+    const executablePath = chromiumPath();
     redis = await testRedis();
     process.env.JWT_SECRET = 'browser-test-secret';
     process.env.WS_REDIS_URL = redis.url;
     apps = [await createChatApp({ logger: false }), await createChatApp({ logger: false })];
     for (const app of apps) await app.listen(0, '127.0.0.1');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await chromium.launch({ executablePath, args: CHROMIUM_FLAGS });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
     for (const app of apps ?? []) await app.close();
     delete process.env.WS_REDIS_URL;
-    await redis.stop();
+    await redis?.stop();
   });
 
   const urlOf = (app: NestExpressApplication) => `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
