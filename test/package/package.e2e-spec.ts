@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { testRedis } from '../utils/redis-server.js';
+import { readmeTypeScript } from './readme-blocks.js';
 import { uniquePrefix } from '../utils/test-bed.js';
 
 const run = promisify(execFile);
@@ -96,13 +97,15 @@ describe('the packed library in host apps (npm pack, npm install)', () => {
     ).resolves.toBeDefined();
   }, 60_000);
 
-  it(
-    "installs with the README's Nest 11 line into a Nest 11 app as `nest new` makes it, and works there under CommonJS Jest and TypeScript 5",
-    async () => {
-      const dir = await hostApp('nest11-cjs', {
+  describe("in a Nest 11 app laid out as `nest new` makes it, installed with the README's Nest 11 line", () => {
+    let dir: string;
+
+    beforeAll(async () => {
+      dir = await hostApp('nest11-cjs', {
         name: 'host-nest11-cjs',
         private: true,
-        dependencies: nest11App,
+        // @nestjs/config: the README's Quick start reads its configuration with it
+        dependencies: { ...nest11App, '@nestjs/config': '^4.0.0' },
         devDependencies: {
           jest: '^30.0.0',
           'ts-jest': '^29.4.0',
@@ -119,18 +122,33 @@ describe('the packed library in host apps (npm pack, npm install)', () => {
           testEnvironment: 'node',
         },
       });
-      try {
-        await npm(dir, 'install', ...(await readmeInstallLine(11, tarball))); // as the README says, nothing added
-        expect(await socketIoCopies(dir)).toEqual(['socket.io/package.json']);
-        await run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], { cwd: dir });
-        const { stderr } = await run(process.execPath, ['node_modules/jest/bin/jest.js'], { cwd: dir, env: env() });
-        expect(stderr).toMatch(/Tests:\s+1 passed, 1 total/);
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    },
-    INSTALL_TIMEOUT_MS,
-  );
+      await npm(dir, 'install', ...(await readmeInstallLine(11, tarball))); // as the README says, nothing added
+    }, INSTALL_TIMEOUT_MS);
+    afterAll(() => rm(dir, { recursive: true, force: true }));
+
+    it('works under its own CommonJS Jest, type-checked with TypeScript 5', async () => {
+      expect(await socketIoCopies(dir)).toEqual(['socket.io/package.json']);
+      await run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], { cwd: dir });
+      const { stderr } = await run(process.execPath, ['node_modules/jest/bin/jest.js'], { cwd: dir, env: env() });
+      expect(stderr).toMatch(/Tests:\s+1 passed, 1 total/);
+    }, 60_000);
+
+    it('compiles every TypeScript block of the README, so that the README cannot drift from the API', async () => {
+      const readme = join(dir, 'readme');
+      await mkdir(readme);
+      const files = await readmeTypeScript(join(root, 'README.md'));
+      for (const [name, text] of files) await writeFile(join(readme, name), text);
+      const tsconfig = { extends: '../tsconfig.json', compilerOptions: { noEmit: true, incremental: false }, include: ['*.ts'] };
+      await writeFile(join(readme, 'tsconfig.json'), JSON.stringify(tsconfig));
+
+      const compiled = await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'readme'], { cwd: dir }).then(
+        () => 'no errors',
+        (error: { stdout: string }) => error.stdout,
+      );
+      expect(files.size).toBeGreaterThanOrEqual(15);
+      expect(compiled).toBe('no errors');
+    }, 60_000);
+  });
 
   it(
     'works in a Nest 12 ESM app run by plain node, which then exits by itself (nothing left open)',
