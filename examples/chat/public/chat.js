@@ -1,9 +1,9 @@
 // The example's browser side: plain JavaScript over the socket.io client the server serves.
 const $ = (id) => document.getElementById(id);
-const state = { token: null, user: null, room: null, chat: null, notifications: null, online: new Set(), typingTimer: null };
+const state = { token: null, user: null, room: null, chat: null, notifications: null, online: new Map(), typingTimer: null };
 
 function showError(text) {
-  $('error').textContent = text;
+  $('error-text').textContent = text;
   $('error').hidden = false;
 }
 
@@ -37,8 +37,22 @@ function text(tag, value, className) {
   return node;
 }
 
+/** The online list shows names, like the messages; `state.online` maps user ids to them. */
 function renderOnline() {
-  $('online').replaceChildren(...[...state.online].sort().map((userId) => text('li', userId)));
+  const names = [...state.online.values()].sort((a, b) => a.localeCompare(b));
+  $('online').replaceChildren(...names.map((name) => text('li', name)));
+}
+
+async function refreshOnline() {
+  const members = await state.chat.emitWithAck('chat:who', { room: state.room });
+  state.online = new Map(members.map(({ userId, name }) => [userId, name]));
+  renderOnline();
+}
+
+/** Sending only makes sense while connected and in a room. */
+function setComposerEnabled(enabled) {
+  $('text').disabled = !enabled;
+  document.querySelector('[data-testid=send]').disabled = !enabled;
 }
 
 async function login(event) {
@@ -69,7 +83,13 @@ function connect() {
     setStatus('connected', true);
     if (state.room) joinRoom(state.room);
   });
-  state.chat.on('disconnect', () => setStatus('reconnecting…', false));
+  state.chat.on('disconnect', () => {
+    setStatus('reconnecting…', false);
+    // Nothing shown may pretend to be live: who is online is unknown until the room is joined again.
+    state.online.clear();
+    renderOnline();
+    setComposerEnabled(false);
+  });
   state.chat.on('connect_error', (error) => {
     setStatus('offline', false);
     showError(`Cannot connect: ${error.message} (${error.data?.code ?? 'network'})`);
@@ -85,17 +105,18 @@ function connect() {
   state.chat.on('chat:announcement', ({ text: body, from }) =>
     item('messages', text('strong', `📣 ${from}`), ` ${body}`).classList.add('announcement'),
   );
-  state.chat.on('chat:typing', ({ room, userId }) => {
+  state.chat.on('chat:typing', ({ room, name }) => {
     if (room !== state.room) return;
-    $('typing').textContent = `${userId} is typing…`;
+    $('typing').textContent = `${name} is typing…`;
     clearTimeout(state.typingTimer);
     state.typingTimer = setTimeout(() => ($('typing').textContent = ''), 2000);
   });
   state.chat.on('presence:diff', ({ room, joined, left }) => {
     if (room !== state.room) return;
     left.forEach((userId) => state.online.delete(userId));
-    joined.forEach((userId) => state.online.add(userId));
     renderOnline();
+    // A diff carries ids; the names of newcomers come with the room's member list.
+    if (joined.some((userId) => !state.online.has(userId))) refreshOnline();
   });
 
   state.notifications.on('notification', ({ text: body, from }) => item('notifications', text('strong', from), ` ${body}`));
@@ -111,11 +132,9 @@ async function joinRoom(room) {
   $('room-name').textContent = `#${room}`;
   $('messages').replaceChildren();
   document.querySelectorAll('[data-room]').forEach((button) => button.classList.toggle('active', button.dataset.room === room));
-  $('text').disabled = false;
-  document.querySelector('[data-testid=send]').disabled = false;
+  setComposerEnabled(true);
   $('text').placeholder = `Message #${room}`;
-  state.online = new Set(await state.chat.emitWithAck('chat:who', { room }));
-  renderOnline();
+  await refreshOnline();
 }
 
 $('login-form').addEventListener('submit', login);
@@ -124,8 +143,13 @@ document.querySelectorAll('[data-room]').forEach((button) => button.addEventList
 $('composer').addEventListener('submit', async (event) => {
   event.preventDefault();
   clearError();
-  if (check(await state.chat.emitWithAck('chat:send', { room: state.room, text: $('text').value }))) $('text').value = '';
+  const message = $('text').value;
+  if (!message.trim()) return;
+  // Cleared now, not when the server answers: what the user types meanwhile is the next message.
+  $('text').value = '';
+  if (!check(await state.chat.emitWithAck('chat:send', { room: state.room, text: message })) && !$('text').value) $('text').value = message;
 });
+$('error-close').addEventListener('click', clearError);
 $('text').addEventListener('input', () => state.room && state.chat.emit('chat:typing', { room: state.room }));
 
 $('nudge').addEventListener('submit', async (event) => {
@@ -135,7 +159,7 @@ $('nudge').addEventListener('submit', async (event) => {
   const response = await fetch(`/api/notifications/${encodeURIComponent(userId)}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${state.token}` },
-    body: JSON.stringify({ text: `${state.user.name} says hi` }),
+    body: JSON.stringify({ text: 'says hi' }),
   });
   if (!response.ok) showError((await response.json()).message);
 });

@@ -1,3 +1,5 @@
+// The functions given to page.evaluate() run in the browser, hence the DOM types.
+/// <reference lib="dom" />
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -51,8 +53,8 @@ describe('the example chat page in headless Chromium, two users on two instances
 
   const urlOf = (app: NestExpressApplication) => `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
 
-  async function open(app: NestExpressApplication): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  async function open(app: NestExpressApplication, viewport = { width: 1280, height: 800 }): Promise<Page> {
+    const page = await browser.newPage({ viewport });
     page.setDefaultTimeout(10_000);
     await page.goto(urlOf(app));
     return page;
@@ -82,8 +84,8 @@ describe('the example chat page in headless Chromium, two users on two instances
 
     await alice.getByTestId('room-general').click();
     await bob.getByTestId('room-general').click();
-    await alice.getByTestId('online').getByText('bob', { exact: true }).waitFor();
-    await bob.getByTestId('online').getByText('alice', { exact: true }).waitFor();
+    await alice.getByTestId('online').getByText('Bob', { exact: true }).waitFor();
+    await bob.getByTestId('online').getByText('Alice', { exact: true }).waitFor();
 
     await say(alice, 'Hello Bob, I am on the other instance');
     await bob.getByTestId('messages').getByText('Hello Bob, I am on the other instance').waitFor();
@@ -93,6 +95,7 @@ describe('the example chat page in headless Chromium, two users on two instances
     await alice.getByTestId('nudge-user').fill('bob');
     await alice.getByTestId('nudge').click();
     await bob.getByTestId('notifications').getByText('Alice says hi').waitFor();
+    expect(await bob.getByTestId('notifications').locator('li').allTextContents()).toEqual(['Alice says hi']);
 
     await alice.getByTestId('announce-text').fill('Everyone, listen');
     await alice.getByTestId('announce').click();
@@ -103,7 +106,7 @@ describe('the example chat page in headless Chromium, two users on two instances
     // the refused join did not cost alice her room
     await say(alice, 'Still here');
     await bob.getByTestId('messages').getByText('Still here').waitFor();
-    expect(await bob.getByTestId('online').textContent()).toBe('alicebob');
+    expect(await bob.getByTestId('online').locator('li').allTextContents()).toEqual(['Alice', 'Bob']); // names, as on messages
 
     await bob
       .getByTestId('price')
@@ -114,5 +117,52 @@ describe('the example chat page in headless Chromium, two users on two instances
     await alice.screenshot({ path: `${outputDir}chat-example-alice.png` });
     await bob.screenshot({ path: `${outputDir}chat-example-bob.png` });
     expect(await bob.getByTestId('messages').locator('li').count()).toBe(3);
+  }, 60_000);
+
+  /** Where the message box is and whether the page scrolls sideways, as the user sees it. */
+  const layoutOf = (page: Page) =>
+    page.evaluate(() => {
+      const input = document.querySelector('[data-testid=message-input]')!.getBoundingClientRect();
+      const list = document.querySelector('[data-testid=messages]')!;
+      return {
+        pageWidth: document.documentElement.scrollWidth,
+        viewport: { width: window.innerWidth, height: window.innerHeight },
+        input: { width: input.width, top: input.top, bottom: input.bottom },
+        list: { scrollHeight: list.scrollHeight, clientHeight: list.clientHeight, scrollTop: list.scrollTop },
+      };
+    });
+
+  it('fits a phone: one column, no sideways scrolling, the message box wide enough and in view', async () => {
+    const phone = await open(apps[0], { width: 390, height: 844 });
+    await signIn(phone, 'carol', 'password');
+    await phone.getByTestId('status').getByText('connected').waitFor();
+    await phone.getByTestId('room-random').click();
+    await phone.locator('[data-testid=message-input]:enabled').waitFor();
+
+    const layout = await layoutOf(phone);
+    await mkdir(outputDir, { recursive: true });
+    await phone.screenshot({ path: `${outputDir}chat-example-phone.png` });
+    expect(layout.pageWidth).toBeLessThanOrEqual(layout.viewport.width);
+    expect(layout.input.width).toBeGreaterThanOrEqual(200);
+    expect(layout.input.top).toBeGreaterThanOrEqual(0);
+    expect(layout.input.bottom).toBeLessThanOrEqual(layout.viewport.height);
+  }, 60_000);
+
+  it('keeps the message box in view after 50 messages, the list scrolling inside its card', async () => {
+    const laptop = await open(apps[1]);
+    await signIn(laptop, 'carol', 'password');
+    await laptop.getByTestId('status').getByText('connected').waitFor();
+    await laptop.getByTestId('room-random').click();
+    await laptop.locator('[data-testid=message-input]:enabled').waitFor();
+
+    for (let n = 1; n <= 50; n++) await say(laptop, `message ${n}`);
+    await laptop.waitForFunction(() => document.querySelectorAll('[data-testid=messages] li').length === 50);
+
+    const layout = await layoutOf(laptop);
+    await laptop.screenshot({ path: `${outputDir}chat-example-50-messages.png` });
+    expect(layout.input.bottom).toBeLessThanOrEqual(layout.viewport.height);
+    expect(layout.list.scrollHeight).toBeGreaterThan(layout.list.clientHeight); // it scrolls...
+    expect(layout.list.scrollTop + layout.list.clientHeight).toBeGreaterThanOrEqual(layout.list.scrollHeight - 2); // ...to the newest
+    expect(await laptop.getByTestId('messages').locator('li').last().textContent()).toContain('message 50');
   }, 60_000);
 });

@@ -78,11 +78,15 @@ describe('example chat', () => {
     })();
     expect(await bob.emitWithAck('room:join', { room: 'general' })).toEqual({ status: 'ok' });
     expect(await aliceSeesBob).toEqual({ room: 'general', joined: expect.arrayContaining(['bob']), left: [] });
-    expect((await bob.emitWithAck('chat:who', { room: 'general' })).sort()).toEqual(['alice', 'bob']);
+    const who = (await bob.emitWithAck('chat:who', { room: 'general' })) as { userId: string }[];
+    expect(who.sort((x, y) => x.userId.localeCompare(y.userId))).toEqual([
+      { userId: 'alice', name: 'Alice' },
+      { userId: 'bob', name: 'Bob' },
+    ]);
 
     const typing = next(bob, 'chat:typing');
     alice.emit('chat:typing', { room: 'general' });
-    expect(await typing).toEqual({ room: 'general', userId: 'alice' });
+    expect(await typing).toEqual({ room: 'general', userId: 'alice', name: 'ALICE' }); // the name in her token, as on messages
 
     const message = next(bob, 'chat:message');
     expect(await alice.emitWithAck('chat:send', { room: 'general', text: 'hi bob' })).toEqual({ status: 'ok' });
@@ -93,12 +97,14 @@ describe('example chat', () => {
       code: 'FORBIDDEN',
       message: 'Join random first',
     });
-    expect(await alice.emitWithAck('chat:send', { room: 'general', text: '' })).toEqual({
-      status: 'error',
-      code: 'BAD_REQUEST',
-      message: 'Validation failed',
-      details: [{ field: 'text', message: 'text must be longer than or equal to 1 characters' }],
-    });
+    for (const blank of ['', '   \n ']) {
+      expect(await alice.emitWithAck('chat:send', { room: 'general', text: blank })).toEqual({
+        status: 'error',
+        code: 'BAD_REQUEST',
+        message: 'Validation failed',
+        details: [{ field: 'text', message: 'text must not be blank' }],
+      });
+    }
   });
 
   it('lets only admins announce', async () => {

@@ -21,6 +21,11 @@ export function findDemoUser(username: string, password: string): DemoUser | und
   return profile;
 }
 
+/** The name to show for a user id (the id itself for an unknown one). */
+export function displayName(userId: string): string {
+  return USERS[userId]?.name ?? userId;
+}
+
 /** Rooms of the demo: everyone may join the public ones, admins also `staff`. */
 export const ROOMS = ['general', 'random', 'staff'];
 

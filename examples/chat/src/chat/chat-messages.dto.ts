@@ -1,9 +1,9 @@
-import { IsIn, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import { ROOMS } from '../auth/demo-users.js';
 
 export class SendMessageDto {
   @IsIn(ROOMS) room!: string;
-  @IsString() @MinLength(1) @MaxLength(500) text!: string;
+  @IsString() @Matches(/\S/, { message: 'text must not be blank' }) @MaxLength(500) text!: string;
 }
 
 export class RoomDto {
@@ -11,5 +11,5 @@ export class RoomDto {
 }
 
 export class AnnounceDto {
-  @IsString() @MinLength(1) @MaxLength(200) text!: string;
+  @IsString() @Matches(/\S/, { message: 'text must not be blank' }) @MaxLength(200) text!: string;
 }

@@ -2,7 +2,7 @@ import { UsePipes, ValidationPipe } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { PresenceService, RealtimeException, WebsocketBroadcastService, WsAuth, WsUser } from 'nestjs-realtime';
 import type { Socket } from 'socket.io';
-import type { DemoUser } from '../auth/demo-users.js';
+import { displayName, type DemoUser } from '../auth/demo-users.js';
 import { AnnounceDto, RoomDto, SendMessageDto } from './chat-messages.dto.js';
 
 const chat = { namespace: '/chat' };
@@ -27,12 +27,14 @@ export class ChatGateway {
 
   @SubscribeMessage('chat:typing')
   async typing(@WsUser() user: DemoUser, @ConnectedSocket() client: Socket, @MessageBody() body: RoomDto): Promise<void> {
-    await this.broadcast.sendToRoom(body.room, 'chat:typing', { room: body.room, userId: user.sub }, { ...chat, except: client.id });
+    const typing = { room: body.room, userId: user.sub, name: user.name };
+    await this.broadcast.sendToRoom(body.room, 'chat:typing', typing, { ...chat, except: client.id });
   }
 
+  /** Who is in the room now, with the names the page shows; `presence:diff` tells of changes after. */
   @SubscribeMessage('chat:who')
-  who(@MessageBody() body: RoomDto): Promise<string[]> {
-    return this.presence.onlineIn(body.room);
+  async who(@MessageBody() body: RoomDto): Promise<{ userId: string; name: string }[]> {
+    return (await this.presence.onlineIn(body.room)).map((userId) => ({ userId, name: displayName(userId) }));
   }
 
   @WsAuth({ roles: ['admin'] })
