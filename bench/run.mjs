@@ -57,9 +57,9 @@ const nest = { BENCH_SERVER: 'nest' };
 const realtime = { BENCH_SERVER: 'realtime', AUTH: 'jwt' }; // as users run it: auth, rate limiting, presence
 
 /** Each contender (label => server variant) measured with `scenario`, interleaved run by run. */
-const compare = (scenario, contenders, extra) =>
+const compare = (scenario, contenders, extra, repeats = settings.repeats) =>
   interleaved(
-    settings.repeats,
+    repeats,
     Object.fromEntries(Object.entries(contenders).map(([label, env]) => [label, () => scenario(env, settings, extra)])),
   );
 const where = (instances) => (instances === 1 ? 'one instance' : 'two instances over Redis');
@@ -92,7 +92,8 @@ const groups = {
         const labelled = Object.fromEntries(
           Object.entries(contenders).map(([name, env]) => [`${name}, ${clients} users, ${where(instances)}`, env]),
         );
-        Object.assign(rows, await compare(bigRoom, labelled, { clients, instances, redisUrl }));
+        // 3 runs, not 5: a run at 5,000 users takes most of a minute
+        Object.assign(rows, await compare(bigRoom, labelled, { clients, instances, redisUrl }, Math.min(settings.repeats, 3)));
       }
     }
     return rows;
