@@ -58,10 +58,7 @@ const realtime = { BENCH_SERVER: 'realtime', AUTH: 'jwt' }; // as users run it: 
 
 /** Each contender (label => server variant) measured with `scenario`, interleaved run by run. */
 const compare = (scenario, contenders, extra, repeats = settings.repeats) =>
-  interleaved(
-    repeats,
-    Object.fromEntries(Object.entries(contenders).map(([label, env]) => [label, () => scenario(env, settings, extra)])),
-  );
+  interleaved(repeats, Object.fromEntries(Object.entries(contenders).map(([label, env]) => [label, () => scenario(env, settings, extra)])));
 const where = (instances) => (instances === 1 ? 'one instance' : 'two instances over Redis');
 
 /** Each group fills one section of the report, keyed by row label. */
