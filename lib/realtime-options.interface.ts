@@ -156,6 +156,16 @@ export interface RealtimeModuleOptions {
   rateLimit?: RealtimeRateLimitOptions | false;
   /** Cluster-wide presence; `false` turns it off. */
   presence?: RealtimePresenceOptions | false;
+  /**
+   * The port of the gateways that set none in their decorator (their own HTTP server), e.g. from
+   * `WS_PORT`. Absent: they share the app's HTTP server. A gateway's own port wins.
+   */
+  port?: number;
+  /**
+   * The namespace service calls (`sendToUser`, `members`, ...) go to when they name none.
+   * @default '/'
+   */
+  namespace?: string;
 }
 
 /** What a `useClass` / `useExisting` provider of `RealtimeModule.forRootAsync()` implements. */
@@ -174,8 +184,12 @@ export type ResolvedAuthOptions = RealtimeAuthOptions &
  * The module options once validated, every default filled in: what the `REALTIME_OPTIONS` token
  * provides and what every part of the library reads.
  */
-export interface ResolvedRealtimeOptions extends Omit<RealtimeModuleOptions, 'redis' | 'auth' | 'rateLimit' | 'presence' | 'cors'> {
+export interface ResolvedRealtimeOptions extends Omit<
+  RealtimeModuleOptions,
+  'redis' | 'auth' | 'rateLimit' | 'presence' | 'cors' | 'namespace'
+> {
   cors?: ServerOptions['cors'];
+  namespace: string;
   redis?: ResolvedRedisOptions;
   auth?: ResolvedAuthOptions;
   rateLimit: RealtimeRateLimitOptions | false;

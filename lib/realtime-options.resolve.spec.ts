@@ -7,10 +7,12 @@ describe('resolveRealtimeOptions', () => {
       redis: { url: 'redis://localhost:6379', keyPrefix: 'realtime', requestsTimeout: 5000 },
       auth: { secret: 's', algorithms: ['HS256'], clockTolerance: 0, required: true, expiryGraceMs: 30_000 },
       rateLimit: { points: 100, durationMs: 1000 },
+      namespace: '/',
       presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 },
     });
     expect(resolveRealtimeOptions(undefined)).toEqual({
       rateLimit: { points: 100, durationMs: 1000 },
+      namespace: '/',
       presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 },
     });
   });
@@ -19,12 +21,14 @@ describe('resolveRealtimeOptions', () => {
     const resolved = resolveRealtimeOptions({
       auth: { publicKey: 'PEM', required: false },
       rateLimit: false,
+      namespace: '/',
       presence: false,
       path: '/rt',
     });
     expect(resolved).toEqual({
       auth: { publicKey: 'PEM', algorithms: ['RS256'], clockTolerance: 0, required: false, expiryGraceMs: 30_000 },
       rateLimit: false,
+      namespace: '/',
       presence: false,
       path: '/rt',
     });

@@ -24,7 +24,7 @@ const resolved = new WeakSet<object>();
  */
 export function resolveRealtimeOptions(options: unknown): ResolvedRealtimeOptions {
   if (typeof options === 'object' && options !== null && resolved.has(options)) return options as ResolvedRealtimeOptions;
-  const { redis, auth, rateLimit, presence, cors, ...rest } = validateRealtimeOptions(options);
+  const { redis, auth, rateLimit, presence, cors, namespace, ...rest } = validateRealtimeOptions(options);
   const result: ResolvedRealtimeOptions = {
     ...rest,
     // `cors: true` means what it means to socket.io (the cors package's defaults): any origin.
@@ -32,6 +32,7 @@ export function resolveRealtimeOptions(options: unknown): ResolvedRealtimeOption
     ...(redis && { redis: resolveRedis(redis) }),
     ...(auth && { auth: resolveAuth(auth) }),
     rateLimit: rateLimit ?? DEFAULT_RATE_LIMIT,
+    namespace: namespace ?? '/',
     presence: presence === false ? false : resolvePresence(presence),
   };
   resolved.add(result);

@@ -63,7 +63,7 @@ describe('validateRealtimeOptions', () => {
     [
       'an unknown top-level option',
       { cros: {} },
-      'Invalid RealtimeModule option "cros": unknown option. Known options here: redis, auth, cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, rateLimit, rooms, presence.',
+      'Invalid RealtimeModule option "cros": unknown option. Known options here: redis, auth, cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, rateLimit, rooms, presence, port, namespace.',
     ],
     [
       'an unknown redis option',

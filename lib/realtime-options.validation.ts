@@ -135,6 +135,17 @@ function cors(value: unknown, name: string): void {
   }
 }
 
+function port(value: unknown, name: string): void {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) {
+    fail(name, `expected a port number from 1 to 65535, got ${describe(value)}.`);
+  }
+}
+
+function namespace(value: unknown, name: string): void {
+  if (typeof value !== 'string' || !value.startsWith('/'))
+    fail(name, `expected a namespace starting with "/" such as '/chat', got ${describe(value)}.`);
+}
+
 function path(value: unknown, name: string): void {
   if (typeof value !== 'string' || !value.startsWith('/')) fail(name, `expected a path starting with "/", got ${describe(value)}.`);
 }
@@ -191,6 +202,8 @@ const MODULE_CHECKS: Checks = {
   rateLimit,
   rooms,
   presence,
+  port,
+  namespace,
 };
 
 /** Checks options once at startup; throws {@link InvalidRealtimeOptionsError} naming the option and the fix. */

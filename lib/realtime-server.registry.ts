@@ -1,55 +1,97 @@
 import { Injectable } from '@nestjs/common';
 import type { Namespace, Server } from 'socket.io';
+import { NamespaceConflictError } from './errors/namespace-conflict.error.js';
+import { UnknownNamespaceError } from './errors/unknown-namespace.error.js';
 import type { RedisConnections } from './redis/redis-connections.js';
 
+/** A namespace a gateway serves: a name, or a pattern for dynamic namespaces (a RegExp or a function). */
+export type GatewayNamespace = string | RegExp | ((...args: never[]) => unknown);
+
+interface Served {
+  namespace: GatewayNamespace;
+  server: Server;
+}
+
 /**
- * The app's socket.io server, once the adapter created it, and every namespace opened on it; what
- * the room and broadcast services act on. Empty in a process that serves no sockets (a worker).
+ * Every socket.io server the adapter created (a second port or path included), every namespace open
+ * on them, and which namespace each gateway serves: what the room, broadcast and presence services
+ * act on. Empty in a process that serves no sockets (a worker).
  */
 @Injectable()
 export class RealtimeServerRegistry {
-  private current?: Server;
-  private serverRedis?: RedisConnections;
+  private readonly servers = new Map<Server, { label: string; redis?: RedisConnections }>();
+  private readonly served: Served[] = [];
   private readonly openNamespaces = new Set<Namespace>();
-  private readonly listeners: ((server: Server) => void)[] = [];
+  private readonly serverListeners: ((server: Server) => void)[] = [];
   private readonly namespaceListeners: ((namespace: Namespace) => void)[] = [];
 
+  /** The first server, whose main namespace carries the requests between instances. */
   get server(): Server | undefined {
-    return this.current;
+    return this.servers.keys().next().value;
   }
 
-  /** The Redis connections of the server's adapter, with `redis` options. */
+  /** The Redis connections of the first server's adapter, with `redis` options. */
   get redis(): RedisConnections | undefined {
-    return this.serverRedis;
+    const first = this.server;
+    return first && this.servers.get(first)?.redis;
   }
 
+  /** Every namespace open on every server. */
   get namespaces(): Namespace[] {
     return [...this.openNamespaces];
   }
 
-  /** Called by `setUpConnections` for the app's server; a second server (another port or path) is not tracked. */
-  register(server: Server, redis?: RedisConnections): void {
-    if (this.current) return;
-    this.current = server;
-    this.serverRedis = redis;
+  /** Called by `setUpConnections` for each server the adapter creates; `label` names it in errors. */
+  register(server: Server, { label, redis }: { label: string; redis?: RedisConnections }): void {
+    this.servers.set(server, { label, redis });
     const opened = (namespace: Namespace): void => {
       this.openNamespaces.add(namespace);
       this.namespaceListeners.forEach((listener) => listener(namespace));
     };
     opened(server.of('/'));
     server.on('new_namespace', opened);
-    this.listeners.forEach((listener) => listener(server));
+    this.serverListeners.forEach((listener) => listener(server));
   }
 
-  /** Runs `listener` with every namespace of the server, those open now and those opened later. */
+  /** Records that a gateway serves `namespace` on `server`; another server serving it is a boot error. */
+  serve(server: Server, namespace: GatewayNamespace): void {
+    const other = this.served.find((served) => served.server !== server && String(served.namespace) === String(namespace));
+    if (other) throw new NamespaceConflictError(String(namespace), this.labelOf(other.server), this.labelOf(server));
+    this.served.push({ namespace, server });
+  }
+
+  /**
+   * The namespace called `name` on the server whose gateway serves it; undefined while no server exists
+   * (a worker, or before the gateways are up), and for a dynamic namespace no client opened here yet.
+   * Throws `UnknownNamespaceError` for a name that no gateway serves.
+   */
+  namespaceNamed(name: string): Namespace | undefined {
+    if (this.servers.size === 0) return undefined;
+    const open = (server: Server) => this.namespaces.find((namespace) => namespace.server === server && namespace.name === name);
+    for (const { namespace, server } of this.served) {
+      if (namespace === name) return server.of(name);
+      // a pattern (RegExp, or a function that decides per connection) serves the children opened from it
+      if (typeof namespace !== 'string' && (namespace instanceof RegExp ? namespace.test(name) : open(server))) return open(server);
+    }
+    throw new UnknownNamespaceError(
+      name,
+      this.served.map(({ namespace }) => String(namespace)),
+    );
+  }
+
+  /** Runs `listener` with every namespace of every server, those open now and those opened later. */
   onNamespace(listener: (namespace: Namespace) => void): void {
     this.namespaceListeners.push(listener);
     this.openNamespaces.forEach((namespace) => listener(namespace));
   }
 
-  /** Runs `listener` with the server once there is one (at once if there is already). */
+  /** Runs `listener` with every server, those there now and those created later. */
   onServer(listener: (server: Server) => void): void {
-    this.listeners.push(listener);
-    if (this.current) listener(this.current);
+    this.serverListeners.push(listener);
+    this.servers.forEach((_meta, server) => listener(server));
+  }
+
+  private labelOf(server: Server): string {
+    return this.servers.get(server)?.label ?? 'a socket.io server';
   }
 }

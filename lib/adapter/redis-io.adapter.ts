@@ -11,7 +11,7 @@ import type { RealtimeModuleOptions, ResolvedRealtimeOptions } from '../realtime
 import { resolveRealtimeOptions } from '../realtime-options.resolve.js';
 import { MessageDispatcher } from './message-dispatcher.js';
 import { setUpConnections } from '../connection/connection-setup.js';
-import { RealtimeServerRegistry } from '../realtime-server.registry.js';
+import { RealtimeServerRegistry, type GatewayNamespace } from '../realtime-server.registry.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 
 /**
@@ -29,6 +29,7 @@ export class RedisIoAdapter extends IoAdapter {
   private readonly registry?: RealtimeServerRegistry;
   private redis?: RedisConnections;
   private adapterConstructor?: AdapterConstructor;
+  private warnedAboutStickySessions = false;
 
   /**
    * @param appOrHttpServer the Nest app (whose `RealtimeModule`, if imported, then sees every server
@@ -53,8 +54,26 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   /**
+   * As Nest's `IoAdapter`; Nest calls it with `namespace` for a namespaced gateway (and without for the
+   * bare server first), which records that namespace, pattern included, as served by a gateway.
+   */
+  override create(port: number, options?: Parameters<IoAdapter['create']>[1]): Server | Namespace {
+    const created = super.create(port, options);
+    const namespace = (options as { namespace?: GatewayNamespace } | undefined)?.namespace;
+    if (namespace !== undefined && 'server' in created) this.registry?.serve(created.server, namespace);
+    return created;
+  }
+
+  /** As Nest's `IoAdapter`; a gateway without namespace is bound to the server itself: it serves "/". */
+  override bindClientConnect(server: Server | Namespace, callback: (...args: unknown[]) => void): void {
+    if (!('server' in server)) this.registry?.serve(server, '/');
+    super.bindClientConnect(server, callback);
+  }
+
+  /**
    * Creates the socket.io server, set up as `setUpConnections` says on every namespace; a gateway's
-   * own options win over the module's, its own `adapter` included.
+   * own options win over the module's, its own `adapter` included. A gateway that sets no port
+   * listens on the module's `port` when there is one, else shares the app's HTTP server.
    */
   override createIOServer(port: number, options?: ServerOptions): Server {
     if (this.options.redis && !this.adapterConstructor) throw new RedisNotConnectedError();
@@ -63,12 +82,12 @@ export class RedisIoAdapter extends IoAdapter {
         'A gateway sets its own socket.io "adapter": its server uses it instead of the Redis adapter of RealtimeModule.',
       );
     }
-    const server: Server = super.createIOServer(port, {
-      ...this.serverOptions(),
-      ...options,
-      adapter: options?.adapter ?? this.adapterConstructor,
-    } as ServerOptions);
-    setUpConnections(server, this.options, { registry: this.registry, redis: this.redis });
+    const serverOptions = { ...this.serverOptions(), ...options, adapter: options?.adapter ?? this.adapterConstructor } as ServerOptions;
+    const listenOn = port === 0 && this.options.port !== undefined ? this.options.port : port;
+    const server: Server = super.createIOServer(listenOn, serverOptions);
+    this.warnOnceAboutStickySessions(serverOptions);
+    const label = `the socket.io server ${listenOn ? `on port ${listenOn}` : "on the app's HTTP server"} (path ${serverOptions.path ?? '/socket.io'})`;
+    setUpConnections(server, this.options, { registry: this.registry, redis: this.redis, label });
     return server;
   }
 
@@ -105,6 +124,18 @@ export class RedisIoAdapter extends IoAdapter {
     this.redis = undefined;
     this.adapterConstructor = undefined;
     await redis?.quit();
+  }
+
+  /** Several instances and polling need sticky routing (socket.io#4881): said once, at boot. */
+  private warnOnceAboutStickySessions({ transports }: Partial<ServerOptions>): void {
+    if (!this.options.redis || this.warnedAboutStickySessions || (transports && !transports.includes('polling'))) return;
+    this.warnedAboutStickySessions = true;
+    this.adapterLogger.warn(
+      'With "redis" (several instances) and the polling transport, a load balancer must send every request of a client ' +
+        'to the same instance (sticky sessions), or handshakes fail with "Session ID unknown". Either set RealtimeModule ' +
+        "option transports: ['websocket'] (and the same in the clients), or route by cookie or client address. " +
+        'README: "Several instances behind a load balancer".',
+    );
   }
 
   private serverOptions(): Partial<ServerOptions> {

@@ -76,12 +76,11 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   ): Promise<unknown[]> {
     requireName(userId, 'WebsocketBroadcastService.requestFromUser()', 'userId');
     requireName(event, 'WebsocketBroadcastService.requestFromUser()', 'event');
-    const server = this.registry.server;
-    if (!server) throw new NoSocketServerError('requestFromUser()');
+    const namespace = this.registry.namespaceNamed(opts.namespace ?? this.options.namespace);
+    if (!namespace) throw new NoSocketServerError('requestFromUser()');
     const timeoutMs = opts.timeoutMs ?? this.options.redis?.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT_MS;
     return new Promise((resolve) => {
-      server
-        .of(opts.namespace ?? '/')
+      namespace
         .to(userRoom(userId))
         .timeout(timeoutMs)
         .emit(event, data, (_timedOut: Error | null, acks: unknown[]) => resolve(acks ?? []));
@@ -93,12 +92,13 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   }
 
   /**
-   * Emits through the namespace on the app's socket.io server when there is one, without an await:
-   * the message is handed to socket.io within the call (a loop of `sendToUser` calls then costs about
-   * what `io.to(room).emit()` does). A process with no socket server goes through the engine's publisher.
+   * Emits through the namespace on the server whose gateway serves it when there is one, without an
+   * await: the message is handed to socket.io within the call (a loop of `sendToUser` calls then costs
+   * about what `io.to(room).emit()` does). A process with no socket server goes through the engine's
+   * publisher. A namespace no gateway serves is refused (`UnknownNamespaceError`).
    */
-  private async send({ namespace = '/', except }: BroadcastOptions, emit: (to: Broadcaster) => void): Promise<void> {
-    const base = (this.registry.server?.of(namespace) as Broadcaster | undefined) ?? (await this.emitterNamespace(namespace));
+  private async send({ namespace = this.options.namespace, except }: BroadcastOptions, emit: (to: Broadcaster) => void): Promise<void> {
+    const base = (this.registry.namespaceNamed(namespace) as Broadcaster | undefined) ?? (await this.emitterNamespace(namespace));
     if (base) emit(except ? base.except(except) : base);
   }
 

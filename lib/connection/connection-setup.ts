@@ -17,6 +17,8 @@ export interface ConnectionServices {
   registry?: RealtimeServerRegistry;
   /** The Redis connections of the server's adapter, for services that need to know Redis is up. */
   redis?: RedisConnections;
+  /** Names the server in errors, e.g. 'the socket.io server on port 3001'. */
+  label: string;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface ConnectionServices {
  * 5. `NOT_FOUND` for an event with an ack that nothing on the socket serves.
  * Then Nest binds the gateway's handlers and calls its `handleConnection`.
  */
-export function setUpConnections(server: Server, options: ResolvedRealtimeOptions, { registry, redis }: ConnectionServices = {}): void {
+export function setUpConnections(server: Server, options: ResolvedRealtimeOptions, { registry, redis, label }: ConnectionServices): void {
   const auth = options.auth && handshakeAuth(new JwtVerifier(options.auth), options.auth);
   const { rateLimit, rooms } = options;
   const setUp = (namespace: Namespace): void => {
@@ -46,5 +48,5 @@ export function setUpConnections(server: Server, options: ResolvedRealtimeOption
   setUp(server.of('/'));
   server.on('new_namespace', guardCallback(logger, 'Setting up a namespace', setUp));
   // After the listener above, so that a namespace opened later gets its auth before presence sees it.
-  registry?.register(server, redis);
+  registry?.register(server, { label, redis });
 }

@@ -125,6 +125,7 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   private startHeartbeat(everyMs: number): void {
+    if (this.heartbeat) return; // one for the instance, however many servers it has
     const beat = guardCallback(this.logger, 'Presence heartbeat', () => this.beat());
     this.heartbeat = setInterval(beat, everyMs);
     this.heartbeat.unref();

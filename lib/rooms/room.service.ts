@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { Namespace, Server, Socket } from 'socket.io';
+import type { Namespace, Socket } from 'socket.io';
 import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { REALTIME_OPTIONS } from '../realtime.constants.js';
@@ -100,8 +100,7 @@ export class RoomService implements OnModuleInit {
     if (redis && !redis.ready) throw redis.notConnected();
   }
 
-  private namespace(name = '/'): Namespace | undefined {
-    const server: Server | undefined = this.registry.server;
-    return server?.of(name);
+  private namespace(name = this.options.namespace): Namespace | undefined {
+    return this.registry.namespaceNamed(name);
   }
 }

@@ -44,6 +44,7 @@ describe('RealtimeModule', () => {
     expect(feature.options).toEqual({
       pingInterval: 1234,
       rateLimit: { points: 100, durationMs: 1000 },
+      namespace: '/',
       presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 },
     });
     expect(feature.factory).toBe(app.get(RedisIoAdapterFactory));
@@ -55,6 +56,7 @@ describe('RealtimeModule', () => {
     expect(await client.emitWithAck('echo', 'no options')).toBe('no options');
     expect(app.get(REALTIME_OPTIONS)).toEqual({
       rateLimit: { points: 100, durationMs: 1000 },
+      namespace: '/',
       presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 },
     });
   });
