@@ -9,6 +9,7 @@ import { UnknownNamespaceError } from '../../lib/errors/unknown-namespace.error.
 import { connectClient, signTestToken } from '../../lib/testing/index.js';
 import { nextEvent } from '../utils/events.js';
 import { freePort, testRedis } from '../utils/redis-server.js';
+import { StickyProxy } from '../utils/sticky-proxy.js';
 import { hostModule, TestBed, uniquePrefix } from '../utils/test-bed.js';
 
 const secret = 'servers-secret';
@@ -154,5 +155,26 @@ describe('several instances and the polling transport', () => {
     expect(await received).toBe('across');
     expect(onA.connected).toBe(true);
     expect(bed.logger.lines.filter((line) => stickyWarning.test(line.message))).toEqual([]);
+  });
+
+  it('serves a polling client and a websocket client across two instances behind sticky routing, as the README sets it up', async () => {
+    const options = { redis: { url: redis.url, keyPrefix: uniquePrefix('sticky-routing') }, auth: { secret } };
+    const [a, b] = await bed.apps(2, { options, providers: [MainGateway] });
+    const proxy = await StickyProxy.start([a, b].map((app) => (app.getHttpServer().address() as { port: number }).port));
+    bed.defer(() => proxy.close());
+    // each through the proxy, which sends the first handshake to a, the second to b
+    const polling = await bed.client(proxy.url, { ...as('poll'), transports: ['polling'] });
+    const upgrading = await bed.client(proxy.url, { ...as('sock'), transports: ['polling', 'websocket'] });
+    await new Promise((resolve) => upgrading.io.engine.once('upgrade', resolve));
+
+    const toPolling = nextEvent(polling, 'dm');
+    const toUpgrading = nextEvent(upgrading, 'dm');
+    await b.get(WebsocketBroadcastService).sendToUser('poll', 'dm', 'to the polling client');
+    await a.get(WebsocketBroadcastService).sendToUser('sock', 'dm', 'to the websocket client');
+
+    expect(await toPolling).toBe('to the polling client');
+    expect(await toUpgrading).toBe('to the websocket client');
+    expect([polling.io.engine.transport.name, upgrading.io.engine.transport.name]).toEqual(['polling', 'websocket']);
+    expect(await polling.emitWithAck('where')).toBe('main');
   });
 });
