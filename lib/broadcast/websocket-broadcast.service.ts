@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import { engineFor } from '../engines/engine-for.js';
 import type { Broadcaster } from '../engines/realtime-engine.interface.js';
-import { LazyRedisConnections } from '../redis/redis-connections.js';
+import { LazyRedisConnections } from '../redis/lazy-redis-connections.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';
 import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { requireName, requireNameList, requireNames } from '../service-arguments.js';

@@ -1,4 +1,4 @@
-import { LazyRedisConnections } from '../redis/redis-connections.js';
+import { LazyRedisConnections } from '../redis/lazy-redis-connections.js';
 import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { MemoryPresenceStore } from './memory-presence.store.js';
 import type { PresenceStore } from './presence-store.interface.js';

@@ -1,4 +1,5 @@
-import type { LazyRedisConnections, RedisClient, RedisConnections } from '../redis/redis-connections.js';
+import type { LazyRedisConnections } from '../redis/lazy-redis-connections.js';
+import type { RedisClient, RedisConnections } from '../redis/redis-connections.js';
 import type { LapsedPresence, PresenceEntry, PresenceStore } from './presence-store.interface.js';
 
 // KEYS: the user's sockets in the scope, the scope's users. ARGV: socket, now, ttlMs, userId.

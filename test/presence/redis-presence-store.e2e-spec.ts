@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { LazyRedisConnections } from '../../lib/redis/redis-connections.js';
+import { LazyRedisConnections } from '../../lib/redis/lazy-redis-connections.js';
 import type { PresenceEntry } from '../../lib/presence/presence-store.interface.js';
 import { definePresenceCommands, RedisPresenceStore } from '../../lib/presence/redis-presence.store.js';
 import { testRedis } from '../utils/redis-server.js';
