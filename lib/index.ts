@@ -45,6 +45,8 @@ export type { RealtimeErrorCode, RealtimeFieldError } from './errors/realtime.ex
 export type { ClientError } from './errors/client-error.js';
 export { InvalidRealtimeOptionsError } from './errors/invalid-realtime-options.error.js';
 export { InvalidArgumentError } from './errors/invalid-argument.error.js';
+export { NamespaceConflictError } from './errors/namespace-conflict.error.js';
+export { UnknownNamespaceError } from './errors/unknown-namespace.error.js';
 export { RedisConnectionError } from './errors/redis-connection.error.js';
 export { RedisNotConnectedError } from './errors/redis-not-connected.error.js';
 export { NoSocketServerError } from './errors/no-socket-server.error.js';

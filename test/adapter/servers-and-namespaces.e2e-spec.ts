@@ -3,9 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
-import { RealtimeModule, RedisIoAdapterFactory, RoomService, WebsocketBroadcastService } from '../../lib/index.js';
-import { NamespaceConflictError } from '../../lib/errors/namespace-conflict.error.js';
-import { UnknownNamespaceError } from '../../lib/errors/unknown-namespace.error.js';
+import {
+  NamespaceConflictError,
+  RealtimeModule,
+  RedisIoAdapterFactory,
+  RoomService,
+  UnknownNamespaceError,
+  WebsocketBroadcastService,
+} from '../../lib/index.js';
 import { connectClient, signTestToken } from '../../lib/testing/index.js';
 import { nextEvent } from '../utils/events.js';
 import { freePort, testRedis } from '../utils/redis-server.js';
