@@ -10,6 +10,7 @@ const config: Config = {
   moduleNameMapper: {
     '^nestjs-realtime$': '<rootDir>/lib/index.ts',
     '^nestjs-realtime/testing$': '<rootDir>/lib/testing/index.ts',
+    '^nestjs-realtime/terminus$': '<rootDir>/lib/terminus/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.test-output/'],

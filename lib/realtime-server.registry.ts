@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Namespace, Server } from 'socket.io';
 import { NamespaceConflictError } from './errors/namespace-conflict.error.js';
 import { UnknownNamespaceError } from './errors/unknown-namespace.error.js';
-import type { RedisConnections } from './redis/redis-connections.js';
+import type { RedisConnections, RedisConnectionsState } from './redis/redis-connections.js';
 
 /** A namespace a gateway serves: a name, or a pattern for dynamic namespaces (a RegExp or a function). */
 export type GatewayNamespace = string | RegExp | ((...args: never[]) => unknown);
@@ -22,6 +22,7 @@ export class RealtimeServerRegistry {
   private readonly servers = new Map<Server, { label: string; redis?: RedisConnections }>();
   private readonly served: Served[] = [];
   private readonly openNamespaces = new Set<Namespace>();
+  private readonly redisConnections = new Set<RedisConnections>();
   private readonly serverListeners: ((server: Server) => void)[] = [];
   private readonly namespaceListeners: ((namespace: Namespace) => void)[] = [];
 
@@ -36,6 +37,11 @@ export class RealtimeServerRegistry {
     return first && this.servers.get(first)?.redis;
   }
 
+  /** The state of every Redis connection the library opened in this process, for a health check. */
+  get redisStates(): RedisConnectionsState[] {
+    return [...this.redisConnections].map((connections) => connections.state);
+  }
+
   /** Every namespace open on every server. */
   get namespaces(): Namespace[] {
     return [...this.openNamespaces];
@@ -44,6 +50,7 @@ export class RealtimeServerRegistry {
   /** Called by `setUpConnections` for each server the adapter creates; `label` names it in errors. */
   register(server: Server, { label, redis }: { label: string; redis?: RedisConnections }): void {
     this.servers.set(server, { label, redis });
+    if (redis) this.trackRedis(redis);
     const opened = (namespace: Namespace): void => {
       this.openNamespaces.add(namespace);
       this.namespaceListeners.forEach((listener) => listener(namespace));
@@ -51,6 +58,11 @@ export class RealtimeServerRegistry {
     opened(server.of('/'));
     server.on('new_namespace', opened);
     this.serverListeners.forEach((listener) => listener(server));
+  }
+
+  /** Counts `connections` among those the health check looks at (presence and the publisher open theirs lazily). */
+  trackRedis(connections: RedisConnections): void {
+    this.redisConnections.add(connections);
   }
 
   /** Records that a gateway serves `namespace` on `server`; another server serving it is a boot error. */

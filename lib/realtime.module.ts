@@ -21,10 +21,11 @@ import { resolveRealtimeOptions } from './realtime-options.resolve.js';
     RedisIoAdapterFactory,
     RoomService,
     WebsocketBroadcastService,
-    { provide: PresenceStore, useFactory: createPresenceStore, inject: [REALTIME_OPTIONS] },
+    { provide: PresenceStore, useFactory: createPresenceStore, inject: [REALTIME_OPTIONS, RealtimeServerRegistry] },
     PresenceService,
   ],
-  exports: [REALTIME_OPTIONS, RedisIoAdapterFactory, RoomService, WebsocketBroadcastService, PresenceService],
+  // the registry: for RealtimeHealthModule (nestjs-realtime/terminus)
+  exports: [REALTIME_OPTIONS, RedisIoAdapterFactory, RoomService, WebsocketBroadcastService, PresenceService, RealtimeServerRegistry],
 })
 export class RealtimeModule extends ConfigurableRealtimeModule {
   /**

@@ -34,7 +34,7 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   ) {
     if (!options.redis) return;
     const purpose = { names: ['emitter'], whileDown: 'messages to clients are dropped until it returns' };
-    this.publisher = new LazyRedisConnections(options.redis, purpose);
+    this.publisher = new LazyRedisConnections(options.redis, purpose, (connections) => registry.trackRedis(connections));
   }
 
   /** To every client of the namespace. */

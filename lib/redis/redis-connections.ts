@@ -18,6 +18,17 @@ export interface RedisConnectionsPurpose {
   autoPipelining?: boolean;
 }
 
+/** What a health check reports of one purpose's connections. */
+export interface RedisConnectionsState {
+  /** Their names, e.g. 'pub, sub' or 'presence'. */
+  connections: string;
+  /** Where Redis is, its password hidden. */
+  address: string;
+  ready: boolean;
+  /** When the outage began (ISO 8601), while there is one. */
+  downSince?: string;
+}
+
 /**
  * Redis connections the library opens for one purpose (a given `client` is duplicated, never used
  * or closed): ready before use, an outage logged once and its end once, quit on {@link quit}.
@@ -25,7 +36,7 @@ export interface RedisConnectionsPurpose {
 export class RedisConnections {
   private readonly logger = new Logger('RealtimeRedis');
   private readonly backListeners: (() => void)[] = [];
-  private outage = false;
+  private downSince?: Date;
   private closing = false;
 
   private constructor(
@@ -70,6 +81,12 @@ export class RedisConnections {
     return this.clients.every((client) => client.status === 'ready');
   }
 
+  /** For a health check: what the connections serve, where, whether they are ready, and since when they are down. */
+  get state(): RedisConnectionsState {
+    const state = { connections: this.purpose.names.join(', '), address: this.address, ready: this.ready };
+    return this.downSince ? { ...state, downSince: this.downSince.toISOString() } : state;
+  }
+
   /** The error for a call that needs these connections while they are down. */
   notConnected(cause?: Error): RedisNotConnectedError {
     return new RedisNotConnectedError({ address: this.address, purpose: this.purpose.names.join(', ') }, cause);
@@ -91,16 +108,16 @@ export class RedisConnections {
     // A Redis restarted faster than the first retry raises no error, only a closed connection.
     client.on('close', () => this.reportOutage(new Error('connection closed')));
     client.on('ready', () => {
-      if (!this.outage) return;
-      this.outage = false;
+      if (!this.downSince) return;
+      this.downSince = undefined;
       this.logger.log(`Redis at ${this.address} is back (${this.purpose.names.join(', ')})`);
       this.backListeners.forEach((listener) => listener());
     });
   }
 
   private reportOutage(error: Error): void {
-    if (this.outage || this.closing) return;
-    this.outage = true;
+    if (this.downSince || this.closing) return;
+    this.downSince = new Date();
     this.logger.warn(`Redis at ${this.address} is unavailable (${error.message}); ${this.purpose.whileDown}`);
   }
 }

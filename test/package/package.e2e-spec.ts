@@ -84,7 +84,7 @@ describe('the packed library in host apps (npm pack, npm install)', () => {
     const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
     const targets = JSON.stringify(manifest.exports).match(/\.\/dist\/[^"]+/g)!;
 
-    expect(targets).toHaveLength(8);
+    expect(targets).toHaveLength(12);
     for (const target of targets) expect(files).toContain(target.slice(2));
     expect(files).toContain('dist/cjs/package.json'); // marks dist/cjs as CommonJS inside a "type": "module" package
     expect(files.filter((file) => /\.spec\.|^test\/|^lib\//.test(file))).toEqual([]);
@@ -105,7 +105,7 @@ describe('the packed library in host apps (npm pack, npm install)', () => {
         name: 'host-nest11-cjs',
         private: true,
         // @nestjs/config: the README's Quick start reads its configuration with it
-        dependencies: { ...nest11App, '@nestjs/config': '^4.0.0' },
+        dependencies: { ...nest11App, '@nestjs/config': '^4.0.0', '@nestjs/terminus': '^11.0.0' },
         devDependencies: {
           jest: '^30.0.0',
           'ts-jest': '^29.4.0',
@@ -160,6 +160,7 @@ describe('the packed library in host apps (npm pack, npm install)', () => {
         dependencies: {
           ...nest12,
           'nestjs-realtime': `file:${tarball}`,
+          '@nestjs/terminus': '^12.0.0',
           'reflect-metadata': '^0.2.0',
           rxjs: '^7.8.0',
           'socket.io-client': '^4.8.0',
@@ -171,6 +172,7 @@ describe('the packed library in host apps (npm pack, npm install)', () => {
         await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { cwd: dir });
         const { stdout } = await run(process.execPath, ['dist/main.js'], { cwd: dir, env: env(), timeout: 20_000 });
         expect(stdout).toContain('echo: from nest 12');
+        expect(stdout).toContain('health: up, sockets 1');
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
