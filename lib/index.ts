@@ -29,6 +29,11 @@ export { PresenceService } from './presence/presence.service.js';
 export { PRESENCE_DIFF_EVENT, PRESENCE_JOIN_EVENT, PRESENCE_LEAVE_EVENT } from './realtime.constants.js';
 export type { PresenceDiff } from './presence/presence-announcer.js';
 
+// Delivery and recovery
+export { OFFSET_EVENT, RESYNC_EVENT } from './realtime.constants.js';
+export type { RealtimeRecoveryOptions } from './realtime-options.interface.js';
+export type { ResyncReason } from './recovery/resync.js';
+
 // Authentication
 export { WsAuth } from './auth/ws-auth.decorator.js';
 export type { WsAuthOptions } from './auth/ws-auth-options.interface.js';

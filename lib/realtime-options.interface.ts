@@ -114,6 +114,35 @@ export interface RealtimePresenceOptions {
   diffIntervalMs?: number;
 }
 
+/**
+ * Connection state recovery: a client that reconnects within the window, to any instance, gets its
+ * socket back (`socket.recovered`, same id, rooms and data) and every message it missed, in order, once.
+ */
+export interface RealtimeRecoveryOptions {
+  /**
+   * How long a disconnected client's session and missed messages are kept, in ms; at least 1000.
+   * @default 120000
+   */
+  maxDisconnectionMs?: number;
+  /**
+   * With Redis: the messages kept in the stream for clients to catch up from, trimmed to about this
+   * many (`XADD MAXLEN ~`, oldest first); at least 1000. Keep the window's worth of traffic.
+   * @default 100000
+   */
+  streamMaxLength?: number;
+  /**
+   * With Redis: how many messages sent while Redis is down each process keeps, to write them in order
+   * when it returns. Past it, the oldest are dropped and their recipients get `realtime:resync`.
+   * @default 10000
+   */
+  bufferMaxMessages?: number;
+  /**
+   * With Redis: how long a message sent while Redis is down is kept for it, in ms; older ones are dropped.
+   * @default 30000
+   */
+  bufferMaxAgeMs?: number;
+}
+
 /** Options of `RealtimeModule.forRoot()` / `forRootAsync()`. */
 export interface RealtimeModuleOptions {
   /** Scale-out over Redis. Absent: in-memory adapter, one instance, no Redis needed. */
@@ -166,6 +195,11 @@ export interface RealtimeModuleOptions {
    * @default '/'
    */
   namespace?: string;
+  /**
+   * Connection state recovery (see "Delivery guarantees" in the README); `true` takes the defaults.
+   * Absent or `false`: delivery is at most once.
+   */
+  recovery?: RealtimeRecoveryOptions | boolean;
 }
 
 /** What a `useClass` / `useExisting` provider of `RealtimeModule.forRootAsync()` implements. */
@@ -186,7 +220,7 @@ export type ResolvedAuthOptions = RealtimeAuthOptions &
  */
 export interface ResolvedRealtimeOptions extends Omit<
   RealtimeModuleOptions,
-  'redis' | 'auth' | 'rateLimit' | 'presence' | 'cors' | 'namespace'
+  'redis' | 'auth' | 'rateLimit' | 'presence' | 'cors' | 'namespace' | 'recovery'
 > {
   cors?: ServerOptions['cors'];
   namespace: string;
@@ -194,4 +228,5 @@ export interface ResolvedRealtimeOptions extends Omit<
   auth?: ResolvedAuthOptions;
   rateLimit: RealtimeRateLimitOptions | false;
   presence: Required<RealtimePresenceOptions> | false;
+  recovery: Required<RealtimeRecoveryOptions> | false;
 }

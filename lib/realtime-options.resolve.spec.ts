@@ -9,11 +9,13 @@ describe('resolveRealtimeOptions', () => {
       rateLimit: { points: 100, durationMs: 1000 },
       namespace: '/',
       presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 },
+      recovery: false,
     });
     expect(resolveRealtimeOptions(undefined)).toEqual({
       rateLimit: { points: 100, durationMs: 1000 },
       namespace: '/',
       presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 },
+      recovery: false,
     });
   });
 
@@ -30,8 +32,15 @@ describe('resolveRealtimeOptions', () => {
       rateLimit: false,
       namespace: '/',
       presence: false,
+      recovery: false,
       path: '/rt',
     });
+  });
+
+  it('takes recovery: true, or an object leaving limits out, as the defaults', () => {
+    const defaults = { maxDisconnectionMs: 120_000, streamMaxLength: 100_000, bufferMaxMessages: 10_000, bufferMaxAgeMs: 30_000 };
+    expect(resolveRealtimeOptions({ recovery: true }).recovery).toEqual(defaults);
+    expect(resolveRealtimeOptions({ recovery: { maxDisconnectionMs: 5000 } }).recovery).toEqual({ ...defaults, maxDisconnectionMs: 5000 });
   });
 
   it('takes cors: true as socket.io does, any origin', () => {

@@ -1,6 +1,7 @@
 import type {
   RealtimeAuthOptions,
   RealtimePresenceOptions,
+  RealtimeRecoveryOptions,
   RealtimeRedisOptions,
   ResolvedAuthOptions,
   ResolvedRealtimeOptions,
@@ -12,6 +13,7 @@ import {
   DEFAULT_KEY_PREFIX,
   DEFAULT_PRESENCE_DIFF_INTERVAL_MS,
   DEFAULT_PRESENCE_TTL_MS,
+  DEFAULT_RECOVERY,
   DEFAULT_RATE_LIMIT,
   DEFAULT_REQUESTS_TIMEOUT_MS,
 } from './realtime.constants.js';
@@ -24,7 +26,7 @@ const resolved = new WeakSet<object>();
  */
 export function resolveRealtimeOptions(options: unknown): ResolvedRealtimeOptions {
   if (typeof options === 'object' && options !== null && resolved.has(options)) return options as ResolvedRealtimeOptions;
-  const { redis, auth, rateLimit, presence, cors, namespace, ...rest } = validateRealtimeOptions(options);
+  const { redis, auth, rateLimit, presence, cors, namespace, recovery, ...rest } = validateRealtimeOptions(options);
   const result: ResolvedRealtimeOptions = {
     ...rest,
     // `cors: true` means what it means to socket.io (the cors package's defaults): any origin.
@@ -34,6 +36,7 @@ export function resolveRealtimeOptions(options: unknown): ResolvedRealtimeOption
     rateLimit: rateLimit ?? DEFAULT_RATE_LIMIT,
     namespace: namespace ?? '/',
     presence: presence === false ? false : resolvePresence(presence),
+    recovery: recovery === undefined || recovery === false ? false : resolveRecovery(recovery === true ? {} : recovery),
   };
   resolved.add(result);
   return result;
@@ -62,5 +65,14 @@ function resolvePresence(presence: RealtimePresenceOptions = {}): Required<Realt
     ttlMs: presence.ttlMs ?? DEFAULT_PRESENCE_TTL_MS,
     roomEvents: presence.roomEvents ?? 'diff',
     diffIntervalMs: presence.diffIntervalMs ?? DEFAULT_PRESENCE_DIFF_INTERVAL_MS,
+  };
+}
+
+function resolveRecovery(recovery: RealtimeRecoveryOptions): Required<RealtimeRecoveryOptions> {
+  return {
+    maxDisconnectionMs: recovery.maxDisconnectionMs ?? DEFAULT_RECOVERY.maxDisconnectionMs,
+    streamMaxLength: recovery.streamMaxLength ?? DEFAULT_RECOVERY.streamMaxLength,
+    bufferMaxMessages: recovery.bufferMaxMessages ?? DEFAULT_RECOVERY.bufferMaxMessages,
+    bufferMaxAgeMs: recovery.bufferMaxAgeMs ?? DEFAULT_RECOVERY.bufferMaxAgeMs,
   };
 }

@@ -41,6 +41,7 @@ describe('validateRealtimeOptions', () => {
       rateLimit: { points: 10, durationMs: 1000 },
       rooms: { authorize: () => true },
       presence: { ttlMs: 10_000, roomEvents: (room: string) => (room.startsWith('live:') ? false : 'diff'), diffIntervalMs: 250 },
+      recovery: { maxDisconnectionMs: 60_000, streamMaxLength: 50_000, bufferMaxMessages: 0, bufferMaxAgeMs: 10_000 },
     };
     expect(validateRealtimeOptions(options)).toBe(options);
     expect(
@@ -49,12 +50,38 @@ describe('validateRealtimeOptions', () => {
         auth: { publicKey: 'PEM', algorithms: ['ES256'] },
         rateLimit: false,
         presence: false,
+        recovery: true,
       }),
     ).toBeDefined();
     client.disconnect();
   });
 
   it.each([
+    [
+      'a recovery window under a second',
+      { recovery: { maxDisconnectionMs: 500 } },
+      'Invalid RealtimeModule option "recovery.maxDisconnectionMs": expected a whole number of ms >= 1000, got the number 500.',
+    ],
+    [
+      'a stream too short to recover from',
+      { recovery: { streamMaxLength: 10 } },
+      'Invalid RealtimeModule option "recovery.streamMaxLength": expected a whole number of messages >= 1000, got the number 10.',
+    ],
+    [
+      'a negative buffer',
+      { recovery: { bufferMaxMessages: -1 } },
+      'Invalid RealtimeModule option "recovery.bufferMaxMessages": expected a whole number of messages >= 0, got the number -1.',
+    ],
+    [
+      'a buffer age as a string',
+      { recovery: { bufferMaxAgeMs: '30s' } },
+      'Invalid RealtimeModule option "recovery.bufferMaxAgeMs": expected a whole number of ms >= 0, got the string "30s".',
+    ],
+    [
+      'an unknown recovery option',
+      { recovery: { window: 1000 } },
+      'Invalid RealtimeModule option "recovery.window": unknown option. Known options here: maxDisconnectionMs, streamMaxLength, bufferMaxMessages, bufferMaxAgeMs.',
+    ],
     [
       'redis is a string',
       { redis: 'redis://localhost:6379' },
@@ -63,7 +90,7 @@ describe('validateRealtimeOptions', () => {
     [
       'an unknown top-level option',
       { cros: {} },
-      'Invalid RealtimeModule option "cros": unknown option. Known options here: redis, auth, cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, rateLimit, rooms, presence, port, namespace.',
+      'Invalid RealtimeModule option "cros": unknown option. Known options here: redis, auth, cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, rateLimit, rooms, presence, port, namespace, recovery.',
     ],
     [
       'an unknown redis option',

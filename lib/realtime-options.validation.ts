@@ -1,6 +1,6 @@
 import { describeValue as describe } from './errors/describe-value.js';
 import { InvalidRealtimeOptionsError } from './errors/invalid-realtime-options.error.js';
-import { MIN_PRESENCE_TTL_MS } from './realtime.constants.js';
+import { MIN_PRESENCE_TTL_MS, MIN_RECOVERY } from './realtime.constants.js';
 import type { RealtimeModuleOptions } from './realtime-options.interface.js';
 
 type Checks = Record<string, (value: unknown, name: string) => void>;
@@ -190,6 +190,28 @@ function presence(value: unknown, name: string): void {
   );
 }
 
+function atLeast(minimum: number, unit: string) {
+  return (value: unknown, name: string): void => {
+    if (!Number.isInteger(value) || (value as number) < minimum)
+      fail(name, `expected a whole number of ${unit} >= ${minimum}, got ${describe(value)}.`);
+  };
+}
+
+function recovery(value: unknown, name: string): void {
+  if (typeof value === 'boolean') return;
+  checkObject(
+    value,
+    name,
+    {
+      maxDisconnectionMs: atLeast(MIN_RECOVERY.maxDisconnectionMs, 'ms'),
+      streamMaxLength: atLeast(MIN_RECOVERY.streamMaxLength, 'messages'),
+      bufferMaxMessages: atLeast(0, 'messages'),
+      bufferMaxAgeMs: atLeast(0, 'ms'),
+    },
+    '{ maxDisconnectionMs: 120000 } or true',
+  );
+}
+
 const MODULE_CHECKS: Checks = {
   redis: validateRedis,
   auth: validateAuth,
@@ -204,6 +226,7 @@ const MODULE_CHECKS: Checks = {
   presence,
   port,
   namespace,
+  recovery,
 };
 
 /** Checks options once at startup; throws {@link InvalidRealtimeOptionsError} naming the option and the fix. */

@@ -56,3 +56,27 @@ export const USER_ROOM_PREFIX = 'user:';
 export function userRoom(userId: string): string {
   return `${USER_ROOM_PREFIX}${userId}`;
 }
+
+/** `recovery: true` (or an object leaving them out) means these. */
+export const DEFAULT_RECOVERY = {
+  maxDisconnectionMs: 120_000,
+  streamMaxLength: 100_000,
+  bufferMaxMessages: 10_000,
+  bufferMaxAgeMs: 30_000,
+};
+
+/** The smallest accepted `recovery` limits. */
+export const MIN_RECOVERY = { maxDisconnectionMs: 1000, streamMaxLength: 1000 };
+
+/**
+ * Sent after `connect` to a client whose recovery failed, `{ reason }`: it missed messages and should
+ * reload its state.
+ */
+export const RESYNC_EVENT = 'realtime:resync';
+
+/**
+ * Sent once to a new socket with recovery on: the stream position it starts from, which socket.io-client
+ * keeps as its offset (it reads the last string argument of any event), so that it can recover even
+ * if it received nothing before its connection dropped.
+ */
+export const OFFSET_EVENT = 'realtime:offset';

@@ -45,12 +45,9 @@ export class RedisIoAdapter extends IoAdapter {
   async connectToRedis(): Promise<void> {
     const redis = this.options.redis;
     if (!redis || this.redis) return;
-    const engine = engineFor(redis);
-    this.redis = await RedisConnections.open(redis, {
-      names: engine.adapterConnections,
-      whileDown: 'local clients are still served, cross-instance messages are dropped until it returns',
-    });
-    this.adapterConstructor = engine.createAdapter(this.redis, redis);
+    const engine = engineFor(redis, this.options.recovery);
+    this.redis = await RedisConnections.open(redis, engine.adapterConnections);
+    this.adapterConstructor = await engine.createAdapter(this.redis, redis);
   }
 
   /**
@@ -139,8 +136,12 @@ export class RedisIoAdapter extends IoAdapter {
   }
 
   private serverOptions(): Partial<ServerOptions> {
-    const { cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize } = this.options;
-    const given = { cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize };
+    const { cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, recovery } = this.options;
+    // The middlewares (the handshake auth) run again on recovery.
+    const connectionStateRecovery = recovery
+      ? { maxDisconnectionDuration: recovery.maxDisconnectionMs, skipMiddlewares: false }
+      : undefined;
+    const given = { cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, connectionStateRecovery };
     return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
   }
 }

@@ -15,13 +15,15 @@ const logger = new Logger('HandshakeAuth');
 /**
  * socket.io middleware that verifies the handshake JWT before `handleConnection` runs: the user goes
  * to `socket.data.user` and the socket joins `user:<id>`; a refusal reaches the client as
- * `connect_error` `{ message: 'Unauthorized', data: { code } }`.
+ * `connect_error` `{ message: 'Unauthorized', data: { code } }`. It runs again when a socket recovers.
  */
 export function handshakeAuth(verifier: JwtVerifier, options: ResolvedAuthOptions): Middleware {
   const authenticate = async (socket: Socket): Promise<void> => {
     const token = tokenOf(socket);
+    // A recovered socket (recovery on) comes back with its user: only that user's token may take it.
+    const recoveredUserId = socket.recovered ? socketData(socket).userId : undefined;
     if (token === undefined) {
-      if (!options.required) return;
+      if (!options.required && recoveredUserId === undefined) return;
       throw new HandshakeRefusalError('TOKEN_MISSING');
     }
     const payload = verifier.verify(token);
@@ -31,6 +33,7 @@ export function handshakeAuth(verifier: JwtVerifier, options: ResolvedAuthOption
       logger.warn('A verified user has no id (no "sub" or "id"): set RealtimeModule option "auth.userId".');
       throw new HandshakeRefusalError('USER_REJECTED');
     }
+    if (recoveredUserId !== undefined && recoveredUserId !== userId) throw new HandshakeRefusalError('USER_REJECTED');
     Object.assign(socketData(socket), { user, userId });
     await socket.join(userRoom(userId));
     watchTokenExpiry(socket, payload, { verifier, userId, graceMs: options.expiryGraceMs, clockTolerance: options.clockTolerance });

@@ -108,6 +108,8 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
       return undefined;
     }
     const redis = this.options.redis!;
-    return engineFor(redis).publisher(await this.publisher.connections(), redis, namespace);
+    // With recovery, what is sent while Redis is down waits in the engine's buffer rather than failing.
+    const connections = this.options.recovery ? await this.publisher.opened() : await this.publisher.connections();
+    return engineFor(redis, this.options.recovery).publisher(connections, redis, namespace);
   }
 }

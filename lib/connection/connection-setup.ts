@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Namespace, Server } from 'socket.io';
+import type { Namespace, Server, Socket } from 'socket.io';
 import { handshakeAuth } from '../auth/handshake-auth.middleware.js';
 import { JwtVerifier } from '../auth/jwt-verifier.js';
 import { guardCallback } from '../errors/guard-callback.js';
@@ -8,6 +8,7 @@ import type { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { handleClientRoomEvents } from '../rooms/client-room-events.js';
+import { recoveryAttempt, sendResync } from '../recovery/resync.js';
 import { answerUnknownEvents } from './unknown-event.middleware.js';
 
 const logger = new Logger('RealtimeConnections');
@@ -30,7 +31,9 @@ export interface ConnectionServices {
  *    `RoomService` answers the other instances' requests on the server);
  * 3. flood control (`rateLimit`) over every event the socket sends;
  * 4. client room events (`rooms.authorize`): `room:join` / `room:leave`;
- * 5. `NOT_FOUND` for an event with an ack that nothing on the socket serves.
+ * 5. `NOT_FOUND` for an event with an ack that nothing on the socket serves;
+ * 6. with `recovery` and no Redis (socket.io's in-memory recovery), `realtime:resync` to a client whose
+ *    recovery failed (with Redis, the engine's `StreamRecovery` does it).
  * Then Nest binds the gateway's handlers and calls its `handleConnection`.
  */
 export function setUpConnections(server: Server, options: ResolvedRealtimeOptions, { registry, redis, label }: ConnectionServices): void {
@@ -44,9 +47,16 @@ export function setUpConnections(server: Server, options: ResolvedRealtimeOption
       answerUnknownEvents(socket);
       next();
     });
+    if (options.recovery && !options.redis) namespace.on('connection', resyncIfNotRecovered);
   };
   setUp(server.of('/'));
   server.on('new_namespace', guardCallback(logger, 'Setting up a namespace', setUp));
   // After the listener above, so that a namespace opened later gets its auth before presence sees it.
   registry?.register(server, { label, redis });
+}
+
+/** socket.io's in-memory recovery keeps a session for the window, and packets only after a client's offset. */
+function resyncIfNotRecovered(socket: Socket): void {
+  const attempt = !socket.recovered && recoveryAttempt(socket);
+  if (attempt) sendResync(socket, attempt.offset ? 'WINDOW_EXPIRED' : 'NO_OFFSET');
 }

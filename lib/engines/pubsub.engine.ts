@@ -8,9 +8,12 @@ import type { AdapterConstructor, RealtimeEngine } from './realtime-engine.inter
  * unsubscribes), so they get views of the connections that report such failures as an outage.
  */
 export const pubSubEngine: RealtimeEngine = {
-  adapterConnections: ['pub', 'sub'],
+  adapterConnections: {
+    names: ['pub', 'sub'],
+    whileDown: 'local clients are still served, cross-instance messages are dropped until it returns',
+  },
 
-  createAdapter(connections, options) {
+  async createAdapter(connections, options) {
     const [pub, sub] = connections.clients;
     return createAdapter(
       connections.reportingFailuresOf(pub, ['publish']),

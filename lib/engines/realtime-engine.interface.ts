@@ -1,6 +1,6 @@
 import type { ServerOptions } from 'socket.io';
 import type { ResolvedRedisOptions } from '../realtime-options.interface.js';
-import type { RedisConnections } from '../redis/redis-connections.js';
+import type { RedisConnections, RedisConnectionsPurpose } from '../redis/redis-connections.js';
 
 /** What both a socket.io namespace and a publisher for processes without sockets can do. */
 export interface Broadcaster {
@@ -18,10 +18,10 @@ export type AdapterConstructor = ServerOptions['adapter'];
  * clients. Each engine is one file; `engineFor()` picks one from the options.
  */
 export interface RealtimeEngine {
-  /** The connections the adapter needs, by name (`<keyPrefix>:<name>` in `CLIENT LIST`). */
-  readonly adapterConnections: string[];
-  /** The socket.io adapter on the connections opened for it, in the order of `adapterConnections`. */
-  createAdapter(connections: RedisConnections, options: ResolvedRedisOptions): AdapterConstructor;
+  /** The connections the adapter needs (`<keyPrefix>:<name>` in `CLIENT LIST`), and what an outage means for users. */
+  readonly adapterConnections: RedisConnectionsPurpose;
+  /** The socket.io adapter on the connections opened for it, in the order of `adapterConnections.names`. */
+  createAdapter(connections: RedisConnections, options: ResolvedRedisOptions): Promise<AdapterConstructor>;
   /** A namespace of the clients of every instance, reached through one connection. */
   publisher(connections: RedisConnections, options: ResolvedRedisOptions, namespace: string): Broadcaster;
 }

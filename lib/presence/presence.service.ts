@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Namespace } from 'socket.io';
+import type { Namespace, Socket } from 'socket.io';
 import { socketData } from '../auth/realtime-socket-data.js';
 import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import { guardCallback } from '../errors/guard-callback.js';
@@ -8,6 +8,7 @@ import { PresenceDisabledError } from '../errors/presence-disabled.error.js';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
 import type { PresenceRoomEvents, ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { REALTIME_OPTIONS, USER_ROOM_PREFIX } from '../realtime.constants.js';
+import { isRecoverableDisconnect } from '../recovery/recoverable-disconnect.js';
 import { requireName } from '../service-arguments.js';
 import { PresenceAnnouncer, type PresenceChange } from './presence-announcer.js';
 import { PresenceStore, type PresenceEntry } from './presence-store.interface.js';
@@ -27,6 +28,10 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
   private readonly instanceId = randomUUID();
   private readonly pending = new Set<Promise<void>>();
   private readonly announcer?: PresenceAnnouncer;
+  /** With `recovery`: sockets closing for a reason they may recover from, by `<namespace>:<id>`. */
+  private readonly departing = new Set<string>();
+  /** With `recovery`: the entries of such sockets, kept (and refreshed) for the window, by entry socket. */
+  private readonly lingering = new Map<string, { entries: PresenceEntry[]; timer: NodeJS.Timeout }>();
   private heartbeat?: NodeJS.Timeout;
 
   constructor(
@@ -70,6 +75,7 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.heartbeat);
+    this.lingering.forEach(({ timer }) => clearTimeout(timer)); // their entries lapse after ttlMs unless recovered elsewhere
     await Promise.all(this.pending);
     await this.store.close();
   }
@@ -92,20 +98,71 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
       'leave-room',
       guardCallback(this.logger, context, (room: unknown, socketId: string) => {
         const entry = this.entryOf(namespace, room, socketId);
-        if (entry) this.run(this.store.remove(entry), (last) => last && this.announce(namespace, entry, 'left'));
+        if (!entry) return;
+        if (this.departing.has(`${namespace.name}:${socketId}`)) this.linger(namespace, entry);
+        else this.remove(namespace, entry);
       }),
     );
+    if (this.options.recovery)
+      namespace.on(
+        'connection',
+        guardCallback(this.logger, context, (socket: Socket) => this.followRecovery(socket)),
+      );
+  }
+
+  /**
+   * With `recovery`, presence does not flap: a socket that closes for a reason it may recover from keeps
+   * its entries for the window (`recovery.maxDisconnectionMs`). Back on this instance, it takes them
+   * over; back on another, that instance adds its own before these go. A recovered socket was put back
+   * in its rooms before it was connected, when its user was not known yet: its room entries are added now.
+   */
+  private followRecovery(socket: Socket): void {
+    const namespace = socket.nsp;
+    const key = `${namespace.name}:${socket.id}`;
+    if (socket.recovered) {
+      const kept = this.lingering.get(this.entrySocket(namespace, socket.id));
+      clearTimeout(kept?.timer);
+      this.lingering.delete(this.entrySocket(namespace, socket.id));
+      for (const room of socket.rooms) {
+        const entry = typeof room === 'string' && !room.startsWith(USER_ROOM_PREFIX) && this.entryOf(namespace, room, socket.id);
+        if (entry) this.run(this.store.add(entry), (first) => first && this.announce(namespace, entry, 'joined'));
+      }
+    }
+    socket.once('disconnecting', (reason: string) => isRecoverableDisconnect(reason) && this.departing.add(key));
+    socket.once('disconnect', () => this.departing.delete(key));
+  }
+
+  private linger(namespace: Namespace, entry: PresenceEntry): void {
+    const windowMs = (this.options.recovery as { maxDisconnectionMs: number }).maxDisconnectionMs;
+    const kept = this.lingering.get(entry.socket) ?? {
+      entries: [],
+      timer: setTimeout(() => {
+        this.lingering.delete(entry.socket);
+        kept.entries.forEach((lapsed) => this.remove(namespace, lapsed));
+      }, windowMs).unref(),
+    };
+    kept.entries.push(entry);
+    this.lingering.set(entry.socket, kept);
+  }
+
+  private remove(namespace: Namespace, entry: PresenceEntry): void {
+    this.run(this.store.remove(entry), (last) => last && this.announce(namespace, entry, 'left'));
   }
 
   /** The presence a room change stands for; the handshake puts a socket in `user:<id>` (online). */
   private entryOf(namespace: Namespace, room: unknown, socketId: string): PresenceEntry | undefined {
     // socket.io accepts any value as a room; only names are presence (RoomService refuses the rest).
     if (typeof room !== 'string' || room === socketId) return undefined;
-    const socket = `${this.instanceId}:${namespace.name}:${socketId}`;
+    const socket = this.entrySocket(namespace, socketId);
     if (room.startsWith(USER_ROOM_PREFIX)) return { scope: ONLINE, userId: room.slice(USER_ROOM_PREFIX.length), socket };
     const socketOf = namespace.sockets.get(socketId);
     const userId = socketOf && socketData(socketOf).userId;
     return userId === undefined ? undefined : { scope: `${ROOM_SCOPE_PREFIX}${room}`, userId, socket };
+  }
+
+  /** How a socket is known in the store: by instance, so that a socket recovered elsewhere is another entry. */
+  private entrySocket(namespace: Namespace, socketId: string): string {
+    return `${this.instanceId}:${namespace.name}:${socketId}`;
   }
 
   private announce(namespace: Namespace, { scope, userId }: Omit<PresenceEntry, 'socket'>, change: PresenceChange): void {
@@ -148,7 +205,7 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
 
   /** This instance's entries, and the namespaces each scope with a local socket in it is seen in. */
   private localPresence(): { entries: PresenceEntry[]; watched: Map<string, Set<Namespace>> } {
-    const entries: PresenceEntry[] = [];
+    const entries: PresenceEntry[] = [...this.lingering.values()].flatMap((kept) => kept.entries);
     const watched = new Map<string, Set<Namespace>>([[ONLINE, new Set()]]);
     for (const namespace of this.registry.namespaces) {
       for (const [socketId, socket] of namespace.sockets) {

@@ -28,6 +28,11 @@ export class LazyRedisConnections {
     return connections;
   }
 
+  /** The connections, opened if need be, ready or not (for a caller that waits for Redis itself). */
+  opened(): Promise<RedisConnections> {
+    return this.open();
+  }
+
   /** Runs commands on the first connection; a failure because Redis went down is a `RedisNotConnectedError`. */
   async run<T>(commands: (client: RedisClient) => Promise<T>): Promise<T> {
     const client = await this.client();

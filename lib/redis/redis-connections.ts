@@ -16,6 +16,12 @@ export interface RedisConnectionsPurpose {
   whileDown: string;
   /** Commands issued in the same tick share one write (ioredis auto-pipelining): for bursts of small writes. */
   autoPipelining?: boolean;
+  /**
+   * Names of connections that run blocking reads (`XREAD BLOCK`) in a loop: their commands wait for
+   * Redis to return instead of failing at once (a failing read retried at once would spin), and they
+   * are closed without waiting for the read in progress.
+   */
+  blocking?: string[];
 }
 
 /** What a health check reports of one purpose's connections. */
@@ -36,6 +42,7 @@ export interface RedisConnectionsState {
 export class RedisConnections {
   private readonly logger = new Logger('RealtimeRedis');
   private readonly backListeners: (() => void)[] = [];
+  private readonly quitListeners: (() => void)[] = [];
   private downSince?: Date;
   private closing = false;
 
@@ -53,10 +60,14 @@ export class RedisConnections {
     purpose: RedisConnectionsPurpose,
     timeoutMs = REDIS_CONNECT_TIMEOUT_MS,
   ): Promise<RedisConnections> {
-    const [first, ...others] = purpose.names.map((name) => `${options.keyPrefix}:${name}`);
-    const pipelining = { enableAutoPipelining: purpose.autoPipelining ?? false };
-    const clients = [openClient(options, first, pipelining)];
-    others.forEach((name) => clients.push(duplicate(clients[0], name, pipelining)));
+    const [first, ...others] = purpose.names;
+    const settings = (name: string): ConnectionSettings => ({
+      connectionName: `${options.keyPrefix}:${name}`,
+      enableAutoPipelining: purpose.autoPipelining ?? false,
+      enableOfflineQueue: purpose.blocking?.includes(name) ?? false,
+    });
+    const clients = [openClient(options, settings(first))];
+    others.forEach((name) => clients.push(duplicate(clients[0], settings(name))));
     const address = describeAddress(options);
     try {
       await Promise.all(clients.map((client) => waitUntilReady(client, timeoutMs)));
@@ -97,10 +108,18 @@ export class RedisConnections {
     this.backListeners.push(listener);
   }
 
-  /** Quits every connection; one that is down is dropped without waiting for Redis. Safe to call twice. */
+  /** Runs `listener` when the connections are being quit, before they close. */
+  onQuit(listener: () => void): void {
+    this.quitListeners.push(listener);
+  }
+
+  /** Quits every connection; one that is down (or blocking) is dropped without waiting for Redis. Safe to call twice. */
   async quit(): Promise<void> {
+    if (!this.closing) this.quitListeners.forEach((listener) => listener());
     this.closing = true;
-    await Promise.all(this.clients.map((client) => close(client)));
+    await Promise.all(
+      this.clients.map(async (client, i) => (this.purpose.blocking?.includes(this.purpose.names[i]) ? client.disconnect() : close(client))),
+    );
   }
 
   private watch(client: RedisClient): void {
@@ -122,23 +141,22 @@ export class RedisConnections {
   }
 }
 
-type Pipelining = { enableAutoPipelining: boolean };
+type ConnectionSettings = { connectionName: string; enableAutoPipelining: boolean; enableOfflineQueue: boolean };
 
-function openClient(options: ResolvedRedisOptions, connectionName: string, pipelining: Pipelining): RedisClient {
-  if (options.client) return duplicate(options.client, connectionName, pipelining);
+function openClient(options: ResolvedRedisOptions, settings: ConnectionSettings): RedisClient {
+  if (options.client) return duplicate(options.client, settings);
   return new Redis(options.url as string, {
     ...CONNECTION_OPTIONS,
     ...NODE_OPTIONS,
-    ...pipelining,
-    connectionName,
+    ...settings,
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   });
 }
 
-// Nothing is kept to be sent late: without an offline queue a command during an outage fails at once,
-// and with no retries per request a command in flight when the connection drops fails then, where
-// ioredis would by default resend it after reconnecting (a publish delivered seconds late).
-const CONNECTION_OPTIONS = { lazyConnect: true, enableOfflineQueue: false };
+// Nothing is kept to be sent late: without an offline queue (unless `blocking`) a command during an
+// outage fails at once, and with no retries per request a command in flight when the connection drops
+// fails then, where ioredis would by default resend it after reconnecting (a publish delivered seconds late).
+const CONNECTION_OPTIONS = { lazyConnect: true };
 const NODE_OPTIONS = { maxRetriesPerRequest: 0, retryStrategy: reconnectDelay };
 
 /** Retries soon after Redis is back (ioredis waits up to 2 s by default): presence is restored within a second. */
@@ -149,12 +167,12 @@ function reconnectDelay(attempt: number): number {
 // which kept the process alive for its default of 2 s after a failed boot.
 const DISCONNECT_TIMEOUT_MS = 100;
 
-function duplicate(client: RedisClient, connectionName: string, pipelining: Pipelining): RedisClient {
+function duplicate(client: RedisClient, { connectionName, ...settings }: ConnectionSettings): RedisClient {
   if (!isCluster(client)) {
     return client.duplicate({
       ...CONNECTION_OPTIONS,
       ...NODE_OPTIONS,
-      ...pipelining,
+      ...settings,
       connectionName,
       disconnectTimeout: DISCONNECT_TIMEOUT_MS,
     });
@@ -165,7 +183,7 @@ function duplicate(client: RedisClient, connectionName: string, pipelining: Pipe
     connectionName,
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   };
-  return client.duplicate([], { ...CONNECTION_OPTIONS, ...pipelining, redisOptions });
+  return client.duplicate([], { ...CONNECTION_OPTIONS, ...settings, redisOptions });
 }
 
 function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {

@@ -46,6 +46,7 @@ describe('RealtimeModule', () => {
       rateLimit: { points: 100, durationMs: 1000 },
       namespace: '/',
       presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 },
+      recovery: false,
     });
     expect(feature.factory).toBe(app.get(RedisIoAdapterFactory));
   });
@@ -58,6 +59,7 @@ describe('RealtimeModule', () => {
       rateLimit: { points: 100, durationMs: 1000 },
       namespace: '/',
       presence: { ttlMs: 30_000, roomEvents: 'diff', diffIntervalMs: 100 },
+      recovery: false,
     });
   });
 

@@ -63,6 +63,18 @@ export class InstanceProcess {
     return new InstanceProcess(child, `http://127.0.0.1:${port}`);
   }
 
+  /** The port the instance listens on. */
+  get port(): number {
+    return Number(new URL(this.url).port);
+  }
+
+  /** Stops the process as a deploy does: SIGTERM, which runs the app's shutdown hooks (`app.close()`). */
+  async terminate(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGTERM');
+    await once(this.child, 'exit');
+  }
+
   /** Whether the process is still running (it did not crash). */
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;

@@ -1,0 +1,28 @@
+import type { Socket } from 'socket.io';
+import { RESYNC_EVENT } from '../realtime.constants.js';
+
+/**
+ * Why a client's recovery failed, sent with `realtime:resync`:
+ * - `WINDOW_EXPIRED`: its session is gone (it was away longer than `recovery.maxDisconnectionMs`, or,
+ *   without Redis, the instance restarted);
+ * - `HISTORY_TRIMMED`: the stream no longer holds its position (`recovery.streamMaxLength` too small
+ *   for the traffic of the window, or Redis restarted empty);
+ * - `BUFFER_OVERFLOW`: messages for it were dropped while Redis was down (the buffer was full);
+ * - `NO_OFFSET` / `INVALID_OFFSET`: its client sent no position, or one that is not a stream id (the
+ *   last string argument of any event is taken as the position: send objects, not bare strings);
+ * - `HISTORY_UNAVAILABLE`: Redis could not be read when it reconnected.
+ */
+export type ResyncReason =
+  'WINDOW_EXPIRED' | 'HISTORY_TRIMMED' | 'BUFFER_OVERFLOW' | 'NO_OFFSET' | 'INVALID_OFFSET' | 'HISTORY_UNAVAILABLE';
+
+/** The session id and position a reconnecting client sends; none on a first connection. */
+export function recoveryAttempt(socket: Socket): { pid: string; offset?: string } | undefined {
+  const { pid, offset } = socket.handshake.auth as { pid?: unknown; offset?: unknown };
+  if (typeof pid !== 'string') return undefined;
+  return { pid, offset: typeof offset === 'string' ? offset : undefined };
+}
+
+/** Tells the client that it missed messages and should reload its state. */
+export function sendResync(socket: Socket, reason: ResyncReason): void {
+  socket.emit(RESYNC_EVENT, { reason });
+}
