@@ -41,6 +41,7 @@ export class StreamWriter {
   private readonly uid = `writer-${randomUUID()}`;
   private pending: PendingWrite[] = [];
   private readonly droppedRecipients = new Map<string, DroppedRecipients>();
+  private droppedBefore = 0;
   private seq = 0;
   private lastWrittenId = '0-0';
   private down = false;
@@ -72,9 +73,12 @@ export class StreamWriter {
     try {
       this.dropExpired();
       await this.forgetWritten();
+      const droppedNow = this.dropped - this.droppedBefore;
+      if (droppedNow) this.logger.warn(`Redis is back: ${droppedNow} messages sent during the outage were dropped (the buffer was full).`);
       this.queueResyncs();
       this.down = false;
       this.warned = false;
+      this.droppedBefore = this.dropped;
       for (const write of this.pending) if (write.state !== 'sent') this.send(write);
     } catch {
       this.retry = setTimeout(() => void this.flush(), RETRY_MS).unref();

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP load balancer without stickiness, for WebSocket-only clients: each connection goes to the
+ * A TCP load balancer without stickiness, for WebSocket-only clients (or for Redis, to cut connections): each connection goes to the
  * next backend in turn, or to the one after it when that one refuses (it was killed or is shutting
  * down), so a client whose instance went away reconnects to another, as behind a real balancer.
  */
@@ -31,6 +31,11 @@ export class FailoverProxy {
   /** The instances new connections go to from now on (ports on 127.0.0.1). */
   setBackends(ports: number[]): void {
     this.backends = ports;
+  }
+
+  /** Cuts every connection through the proxy, as a network failure would; new ones are still accepted. */
+  dropConnections(): void {
+    this.sockets.forEach((socket) => socket.destroy());
   }
 
   async close(): Promise<void> {

@@ -52,6 +52,11 @@ export class RedisServer {
     this.process?.kill('SIGSTOP');
   }
 
+  /** Thaws Redis after {@link pause}: it runs what it was sent meanwhile. */
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   /** Stops Redis the way a crash would look to clients: every connection drops at once. */
   async stop(): Promise<void> {
     const child = this.process;
