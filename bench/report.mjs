@@ -171,6 +171,45 @@ const sections = {
       '',
     ];
   },
+  recovery: (rows, { settings }, targets) => {
+    const { clients, messages } = settings.fanout[0];
+    const pairs = [
+      `fan-out to ${clients}, one instance`,
+      `fan-out to ${clients}, two instances over Redis`,
+      'sendToUser, two instances over Redis',
+    ];
+    const lines = pairs.map((what) => {
+      const [on, off] = [rows[`realtime + recovery, ${what}`], rows[`realtime, ${what}`]];
+      const throughput = ratio(m(on, 'deliveredPerSecond'), m(off, 'deliveredPerSecond'));
+      const p99 = ratio(m(on, 'p99'), m(off, 'p99'));
+      targets.push([`${what}: delivered/s, recovery on / off`, throughput, 0.85]);
+      targets.push([`${what}: p99, recovery on / off`, p99, 1.2, 'at most']);
+      return `${what}: recovery on / off = **${x(throughput)}** delivered/s, **${x(p99)}** p99.`;
+    });
+    const heap = (name) => m(rows[`${name}, idle connection over Redis`], 'heapKB');
+    const delivery = Object.entries(rows).filter(([, r]) => r.deliveredPerSecond);
+    return [
+      `## Connection state recovery (\`recovery: true\`): what it costs (fan-out: ${messages} messages to ${clients}; sendToUser: ${settings.users} users, ${settings.userRounds} rounds)`,
+      '',
+      "One instance: socket.io's in-memory recovery. Over Redis: Redis Streams, where every message, the sending instance's own clients' too, is delivered through the stream.",
+      '',
+      ...table(
+        ['server', 'delivered msgs/s', 'p50 ms', 'p99 ms', 'generator CPU'],
+        delivery.map(([name, r]) => [
+          name,
+          cell(r, 'deliveredPerSecond'),
+          cell(r, 'p50'),
+          cell(r, 'p99'),
+          `${fmt(m(r, 'generatorCpu') * 100)}%`,
+        ]),
+      ),
+      ...generatorBound(Object.fromEntries(delivery)),
+      ...lines.map((line) => `- ${line}`),
+      `- Heap per idle connection over Redis: ${fmt(heap('realtime'))} KB off, ${fmt(heap('realtime + recovery'))} KB on (**${x(heap('realtime + recovery') / heap('realtime'))}**).`,
+      `- Redis memory of the stream: **${fmt(m(rows['realtime + recovery, stream'], 'streamKBPer10k'))} KB per 10,000 messages kept** (this benchmark's payload, a number; add your payloads' size).`,
+      '',
+    ];
+  },
   presence: (rows, { settings }) => [
     `## Presence and membership look-ups (${settings.presenceConnections} connections over two instances, ${settings.lookups} sequential calls each)`,
     '',

@@ -5,7 +5,16 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { interleaved, startRedis } from './harness.mjs';
 import { renderReport } from './report.mjs';
-import { ackRoundTrip, bigRoom, connectRate, fanOut, memoryPerConnection, presenceLookups, sendToUsers } from './scenarios.mjs';
+import {
+  ackRoundTrip,
+  bigRoom,
+  connectRate,
+  fanOut,
+  memoryPerConnection,
+  presenceLookups,
+  sendToUsers,
+  streamMemory,
+} from './scenarios.mjs';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv
@@ -55,11 +64,14 @@ const ws = { BENCH_SERVER: 'ws' };
 const raw = { BENCH_SERVER: 'raw' };
 const nest = { BENCH_SERVER: 'nest' };
 const realtime = { BENCH_SERVER: 'realtime', AUTH: 'jwt' }; // as users run it: auth, rate limiting, presence
+const recovering = { ...realtime, RECOVERY: '1' };
 
 /** Each contender (label => server variant) measured with `scenario`, interleaved run by run. */
 const compare = (scenario, contenders, extra, repeats = settings.repeats) =>
   interleaved(repeats, Object.fromEntries(Object.entries(contenders).map(([label, env]) => [label, () => scenario(env, settings, extra)])));
 const where = (instances) => (instances === 1 ? 'one instance' : 'two instances over Redis');
+/** The contenders, each label followed by what they are measured on. */
+const labelled = (contenders, what) => Object.fromEntries(Object.entries(contenders).map(([name, env]) => [`${name}, ${what}`, env]));
 
 /** Each group fills one section of the report, keyed by row label. */
 const groups = {
@@ -70,10 +82,15 @@ const groups = {
     for (const { clients, messages } of settings.fanout) {
       for (const instances of [1, 2]) {
         const contenders = instances === 1 ? { ws, raw: rawJwt, 'stock Nest': nest, realtime } : { raw: rawJwt, realtime };
-        const labelled = Object.fromEntries(
-          Object.entries(contenders).map(([name, env]) => [`${name}, ${clients} clients, ${where(instances)}`, env]),
+        Object.assign(
+          rows,
+          await compare(fanOut, labelled(contenders, `${clients} clients, ${where(instances)}`), {
+            clients,
+            messages,
+            instances,
+            redisUrl,
+          }),
         );
-        Object.assign(rows, await compare(fanOut, labelled, { clients, messages, instances, redisUrl }));
       }
     }
     return rows;
@@ -86,11 +103,9 @@ const groups = {
           instances === 1
             ? { raw: { ...raw, AUTH: 'jwt' }, 'stock Nest': { ...nest, AUTH: 'jwt' }, realtime }
             : { raw: { ...raw, AUTH: 'jwt' }, realtime };
-        const labelled = Object.fromEntries(
-          Object.entries(contenders).map(([name, env]) => [`${name}, ${clients} users, ${where(instances)}`, env]),
-        );
+        const rooms = labelled(contenders, `${clients} users, ${where(instances)}`);
         // 3 runs, not 5: a run at 5,000 users takes most of a minute
-        Object.assign(rows, await compare(bigRoom, labelled, { clients, instances, redisUrl }, Math.min(settings.repeats, 3)));
+        Object.assign(rows, await compare(bigRoom, rooms, { clients, instances, redisUrl }, Math.min(settings.repeats, 3)));
       }
     }
     return rows;
@@ -106,14 +121,34 @@ const groups = {
       'raw + JWT': { ...raw, AUTH: 'jwt' },
       'realtime + JWT': realtime,
     }),
+  async recovery(redisUrl) {
+    const contenders = { realtime, 'realtime + recovery': recovering };
+    const { clients, messages } = settings.fanout[0];
+    const rows = {};
+    for (const instances of [1, 2]) {
+      Object.assign(
+        rows,
+        await compare(fanOut, labelled(contenders, `fan-out to ${clients}, ${where(instances)}`), {
+          clients,
+          messages,
+          instances,
+          redisUrl,
+        }),
+      );
+    }
+    Object.assign(rows, await compare(sendToUsers, labelled(contenders, 'sendToUser, two instances over Redis'), { redisUrl }));
+    const overRedis = { REDIS_URL: redisUrl, KEY_PREFIX: 'bench-memory' };
+    const idle = { realtime: { ...realtime, ...overRedis }, 'realtime + recovery': { ...recovering, ...overRedis } };
+    Object.assign(rows, await compare(memoryPerConnection, labelled(idle, 'idle connection over Redis')));
+    Object.assign(rows, await compare(streamMemory, { 'realtime + recovery, stream': recovering }, { redisUrl }, 1));
+    return rows;
+  },
   async memory() {
     const rows = {};
     for (const HANDLERS of ['1', '10']) {
       const contenders = { ws, raw, 'stock Nest': nest, 'realtime + JWT': realtime };
-      const labelled = Object.fromEntries(
-        Object.entries(contenders).map(([name, env]) => [`${name}, ${HANDLERS} handler(s)`, { ...env, HANDLERS }]),
-      );
-      Object.assign(rows, await compare(memoryPerConnection, labelled));
+      const withHandlers = Object.fromEntries(Object.entries(contenders).map(([name, env]) => [name, { ...env, HANDLERS }]));
+      Object.assign(rows, await compare(memoryPerConnection, labelled(withHandlers, `${HANDLERS} handler(s)`)));
     }
     return rows;
   },

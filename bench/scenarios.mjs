@@ -1,5 +1,6 @@
 // One function per measured scenario; each boots its servers, measures once and stops them.
 // `env` picks the server variant (see server.mjs), `settings` the sizes (see run.mjs).
+import { Redis } from 'ioredis';
 import { closeAll, connectMany, cpuShare, latencySummary, startServer } from './harness.mjs';
 
 const isWs = (env) => env.BENCH_SERVER === 'ws';
@@ -63,7 +64,7 @@ export async function connectRate(env, settings) {
   return { connectsPerSecond: perSecond };
 }
 
-/** Scenario 5: heap and RSS per idle connection, after GC. */
+/** Scenario 5: heap and RSS per idle connection, after GC (`env` may scale out over Redis). */
 export async function memoryPerConnection(env, settings) {
   const server = await startServer(env);
   const before = (await server.measure()).memory;
@@ -153,6 +154,25 @@ async function connectHalves([first, second], users) {
 }
 
 /** `instances` servers of the variant, sharing the Redis (and a fresh key prefix) when more than one. */
+/**
+ * Scenario 8: the Redis memory the recovery stream holds per 10,000 messages kept: one instance with
+ * `recovery` emits `messages` fan-out messages (the payload of scenario 2, a number) to no client.
+ */
+export async function streamMemory(env, _settings, { redisUrl, messages = 10_000 }) {
+  const keyPrefix = `bench-${Math.random().toString(36).slice(2)}`;
+  const server = await startServer({ ...env, REDIS_URL: redisUrl, KEY_PREFIX: keyPrefix });
+  const redis = new Redis(redisUrl);
+  const stream = `${keyPrefix}:stream`;
+  for (let seq = 0; seq < messages; seq++) server.send({ type: 'fanout', seq });
+  while ((await redis.xlen(stream)) < messages) await new Promise((resolve) => setTimeout(resolve, 50));
+  const bytes = Number(await redis.memory('USAGE', stream, 'SAMPLES', 0));
+  const entries = await redis.xlen(stream);
+  await redis.del(stream, ...(await redis.keys(`${keyPrefix}:*`)));
+  await redis.quit();
+  await server.stop();
+  return { streamKBPer10k: ((bytes / entries) * 10_000) / 1024 };
+}
+
 async function startInstances(env, instances, redisUrl) {
   const scaleOut = instances > 1 ? { REDIS_URL: redisUrl, KEY_PREFIX: `bench-${Math.random().toString(36).slice(2)}` } : {};
   const servers = [];

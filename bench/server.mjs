@@ -4,6 +4,7 @@
 //   HANDLERS: message handlers on the gateway; AUTH: jwt | none
 //   REDIS_URL + KEY_PREFIX: scale out over Redis (raw: @socket.io/redis-adapter; realtime: its `redis` option)
 //   ROOM_SIZE: users user0..user<ROOM_SIZE-1> join the room `bench-room` when they connect
+//   RECOVERY=1: realtime with `recovery: true` (connection state recovery)
 // Answers the parent's IPC messages: 'measure' (memory after GC, CPU time), 'fanout' (emit to all),
 // 'toRoom' (emit to `bench-room`), 'sendToUsers' (one message to each of `users` users) and
 // 'presence' (latency of presence and membership look-ups), each with a reply carrying the same `type`.
@@ -23,6 +24,7 @@ const {
   REDIS_URL,
   KEY_PREFIX = 'bench',
   ROOM_SIZE = '0',
+  RECOVERY,
 } = process.env;
 const handlerNames = Array.from({ length: Number(HANDLERS) }, (_, i) => (i === 0 ? 'echo' : `noop${i}`));
 /** @type {Partial<import('socket.io').ServerOptions>} */
@@ -132,6 +134,7 @@ async function nestServer(realtime) {
     auth: AUTH === 'jwt' ? { secret: SECRET } : undefined,
     rateLimit: { points: 1e9, durationMs: 1000 },
     redis: REDIS_URL ? { url: REDIS_URL, keyPrefix: KEY_PREFIX } : undefined,
+    recovery: RECOVERY === '1',
   };
   class AppModule {}
   Module({ imports: realtime ? [library.RealtimeModule.forRoot(options)] : [], providers: [Gateway] })(AppModule);

@@ -68,8 +68,10 @@ export class StreamWriter {
   /** Writes what waited for Redis: called when it is back, and retried every second until it is. */
   async flush(): Promise<void> {
     if (!this.down || this.flushing) return;
-    this.flushing = true;
     clearTimeout(this.retry);
+    this.retry = undefined;
+    if (this.client.status !== 'ready') return this.retryLater();
+    this.flushing = true;
     try {
       this.dropExpired();
       await this.forgetWritten();
@@ -81,7 +83,7 @@ export class StreamWriter {
       this.droppedBefore = this.dropped;
       for (const write of this.pending) if (write.state !== 'sent') this.send(write);
     } catch {
-      this.retry = setTimeout(() => void this.flush(), RETRY_MS).unref();
+      this.retryLater();
     } finally {
       this.flushing = false;
     }
@@ -114,6 +116,10 @@ export class StreamWriter {
   private goDown(): void {
     this.down = true;
     this.dropOverflow();
+    this.retryLater();
+  }
+
+  private retryLater(): void {
     this.retry ??= setTimeout(() => {
       this.retry = undefined;
       void this.flush();
