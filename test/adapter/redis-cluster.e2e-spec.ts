@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import { PresenceService } from '../../lib/index.js';
+import { PresenceService, WebsocketBroadcastService } from '../../lib/index.js';
 import { signTestToken } from '../../lib/testing/index.js';
 import { RoomsGateway } from '../rooms/rooms.host.js';
 import { nextEvent } from '../utils/events.js';
@@ -44,5 +44,25 @@ describe('over a Redis Cluster (an existing ioredis Cluster client)', () => {
 
     await bed.close();
     expect(client.status).toBe('ready');
+  });
+
+  it('recovers a socket with what it missed, with recovery on (Redis Streams on the cluster)', async () => {
+    const options = { redis: { client, keyPrefix: uniquePrefix('cluster-recovery') }, auth: { secret }, recovery: true };
+    const [a, b] = await bed.apps(2, { options, providers: [EchoGateway] });
+    const alice = await bed.client(a, { token: signTestToken({ sub: 'alice' }, secret) });
+    const received: unknown[] = [];
+    alice.on('dm', (text: unknown) => received.push(text));
+    const broadcasts = b.get(WebsocketBroadcastService);
+    await broadcasts.sendToUser('alice', 'dm', 'before');
+    await nextEvent(alice, 'dm');
+
+    const dropped = nextEvent(alice, 'disconnect');
+    alice.io.engine.close();
+    await dropped;
+    await broadcasts.sendToUser('alice', 'dm', 'while away');
+    alice.connect();
+    await nextEvent(alice, 'dm');
+    expect(alice.recovered).toBe(true);
+    expect(received).toEqual(['before', 'while away']);
   });
 });
