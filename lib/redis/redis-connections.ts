@@ -127,7 +127,8 @@ export class RedisConnections {
     // A Redis restarted faster than the first retry raises no error, only a closed connection.
     client.on('close', () => this.reportOutage(new Error('connection closed')));
     client.on('ready', () => {
-      if (!this.downSince) return;
+      // back once every connection is: a listener may use any of them, and a health check needs all
+      if (!this.downSince || !this.ready) return;
       this.downSince = undefined;
       this.logger.log(`Redis at ${this.address} is back (${this.purpose.names.join(', ')})`);
       this.backListeners.forEach((listener) => listener());
