@@ -11,6 +11,7 @@ const config: Config = {
     '^nestjs-realtime$': '<rootDir>/lib/index.ts',
     '^nestjs-realtime/testing$': '<rootDir>/lib/testing/index.ts',
     '^nestjs-realtime/terminus$': '<rootDir>/lib/terminus/index.ts',
+    '^nestjs-realtime/ws$': '<rootDir>/lib/ws/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.test-output/'],

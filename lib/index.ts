@@ -56,3 +56,4 @@ export { RedisConnectionError } from './errors/redis-connection.error.js';
 export { RedisNotConnectedError } from './errors/redis-not-connected.error.js';
 export { NoSocketServerError } from './errors/no-socket-server.error.js';
 export { PresenceDisabledError } from './errors/presence-disabled.error.js';
+export { SocketIoRequiredError } from './errors/socket-io-required.error.js';

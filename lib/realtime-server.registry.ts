@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Namespace, Server } from 'socket.io';
 import { NamespaceConflictError } from './errors/namespace-conflict.error.js';
+import { SocketIoRequiredError } from './errors/socket-io-required.error.js';
 import { UnknownNamespaceError } from './errors/unknown-namespace.error.js';
 import type { RedisConnections, RedisConnectionsState } from './redis/redis-connections.js';
 
@@ -25,6 +26,7 @@ export class RealtimeServerRegistry {
   private readonly redisConnections = new Set<RedisConnections>();
   private readonly serverListeners: ((server: Server) => void)[] = [];
   private readonly namespaceListeners: ((namespace: Namespace) => void)[] = [];
+  private nativeWsGateways = false;
 
   /** The first server, whose main namespace carries the requests between instances. */
   get server(): Server | undefined {
@@ -45,6 +47,16 @@ export class RealtimeServerRegistry {
   /** Every namespace open on every server. */
   get namespaces(): Namespace[] {
     return [...this.openNamespaces];
+  }
+
+  /** Called by the native `ws` adapter (`nestjs-realtime/ws`) when it serves a gateway. */
+  serveNativeWs(): void {
+    this.nativeWsGateways = true;
+  }
+
+  /** Throws `SocketIoRequiredError` when the app serves gateways, all of them on the native `ws` adapter. */
+  requireSocketIo(operation: string): void {
+    if (this.nativeWsGateways && this.servers.size === 0) throw new SocketIoRequiredError(operation);
   }
 
   /** Called by `setUpConnections` for each server the adapter creates; `label` names it in errors. */
@@ -77,7 +89,8 @@ export class RealtimeServerRegistry {
    * (a worker, or before the gateways are up), and for a dynamic namespace no client opened here yet.
    * Throws `UnknownNamespaceError` for a name that no gateway serves.
    */
-  namespaceNamed(name: string): Namespace | undefined {
+  namespaceNamed(name: string, operation = 'This call'): Namespace | undefined {
+    this.requireSocketIo(operation);
     if (this.servers.size === 0) return undefined;
     const open = (server: Server) => this.namespaces.find((namespace) => namespace.server === server && namespace.name === name);
     for (const { namespace, server } of this.served) {

@@ -26,13 +26,7 @@ export function handshakeAuth(verifier: JwtVerifier, options: ResolvedAuthOption
       if (!options.required && recoveredUserId === undefined) return;
       throw new HandshakeRefusalError('TOKEN_MISSING');
     }
-    const payload = verifier.verify(token);
-    const user = await verifier.toUser(payload);
-    const userId = verifier.userIdOf(user);
-    if (userId === undefined) {
-      logger.warn('A verified user has no id (no "sub" or "id"): set RealtimeModule option "auth.userId".');
-      throw new HandshakeRefusalError('USER_REJECTED');
-    }
+    const { payload, user, userId } = await verifier.authenticate(token);
     if (recoveredUserId !== undefined && recoveredUserId !== userId) throw new HandshakeRefusalError('USER_REJECTED');
     Object.assign(socketData(socket), { user, userId });
     await socket.join(userRoom(userId));

@@ -1,7 +1,10 @@
+import { Logger } from '@nestjs/common';
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt, { type Algorithm, type JwtPayload } from 'jsonwebtoken';
 import type { ResolvedAuthOptions } from '../realtime-options.interface.js';
 import { HandshakeRefusalError } from './handshake-refusal.error.js';
+
+const logger = new Logger('HandshakeAuth');
 
 // Far above any real JWT; refusing larger ones first keeps parsing cost bounded.
 const MAX_TOKEN_LENGTH = 8192;
@@ -45,6 +48,21 @@ export class JwtVerifier {
     }
     if (!user) throw new HandshakeRefusalError('USER_REJECTED');
     return user;
+  }
+
+  /**
+   * The handshake as a whole: the token verified, mapped to the user (`validate`) and its id; throws
+   * {@link HandshakeRefusalError} with the code the client is told.
+   */
+  async authenticate(token: string): Promise<{ payload: JwtPayload; user: unknown; userId: string }> {
+    const payload = this.verify(token);
+    const user = await this.toUser(payload);
+    const userId = this.userIdOf(user);
+    if (userId === undefined) {
+      logger.warn('A verified user has no id (no "sub" or "id"): set RealtimeModule option "auth.userId".');
+      throw new HandshakeRefusalError('USER_REJECTED');
+    }
+    return { payload, user, userId };
   }
 
   /** The id used for the room `user:<id>` and presence. */

@@ -76,7 +76,7 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   ): Promise<unknown[]> {
     requireName(userId, 'WebsocketBroadcastService.requestFromUser()', 'userId');
     requireName(event, 'WebsocketBroadcastService.requestFromUser()', 'event');
-    const namespace = this.registry.namespaceNamed(opts.namespace ?? this.options.namespace);
+    const namespace = this.registry.namespaceNamed(opts.namespace ?? this.options.namespace, 'WebsocketBroadcastService.requestFromUser()');
     if (!namespace) throw new NoSocketServerError('requestFromUser()');
     const timeoutMs = opts.timeoutMs ?? this.options.redis?.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT_MS;
     return new Promise((resolve) => {
@@ -98,7 +98,9 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
    * publisher. A namespace no gateway serves is refused (`UnknownNamespaceError`).
    */
   private async send({ namespace = this.options.namespace, except }: BroadcastOptions, emit: (to: Broadcaster) => void): Promise<void> {
-    const base = (this.registry.namespaceNamed(namespace) as Broadcaster | undefined) ?? (await this.emitterNamespace(namespace));
+    const base =
+      (this.registry.namespaceNamed(namespace, 'WebsocketBroadcastService') as Broadcaster | undefined) ??
+      (await this.emitterNamespace(namespace));
     if (base) emit(except ? base.except(except) : base);
   }
 

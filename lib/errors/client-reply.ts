@@ -9,11 +9,31 @@ export function isAck(value: unknown): value is Ack {
   return typeof value === 'function';
 }
 
+/** A client of a native `ws` gateway (`nestjs-realtime/ws`): a `ws` WebSocket, which socket.io's Socket is not. */
+export interface NativeWsClient {
+  send(data: string): void;
+  terminate(): void;
+  readyState: number;
+}
+
 /**
  * Answers a failed event: through the ack when the client sent one, otherwise with the `exception`
- * event carrying the same body plus the name of the `event` that failed.
+ * event carrying the same body plus the name of the `event` that failed (on a native `ws` client, the
+ * frame `{ "event": "exception", "data": { ...body, event } }`).
  */
-export function replyWithError(socket: Socket, event: unknown, error: ClientError, ack?: unknown): void {
+export function replyWithError(client: Socket | NativeWsClient, event: unknown, error: ClientError, ack?: unknown): void {
   if (isAck(ack)) return ack(error);
-  socket.emit('exception', { ...error, event });
+  if (isNativeWsClient(client)) return sendFrame(client, 'exception', { ...error, event });
+  client.emit('exception', { ...error, event });
+}
+
+export function isNativeWsClient(client: unknown): client is NativeWsClient {
+  return typeof (client as Partial<NativeWsClient>).terminate === 'function';
+}
+
+const OPEN = 1;
+
+/** Sends `{ event, data }` as one JSON text frame, the envelope Nest's `WsAdapter` reads and writes. */
+export function sendFrame(client: NativeWsClient, event: string, data: unknown): void {
+  if (client.readyState === OPEN) client.send(JSON.stringify({ event, data }));
 }

@@ -81,6 +81,7 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
   }
 
   private enabled(): PresenceStore {
+    this.registry.requireSocketIo('PresenceService');
     if (this.options.presence === false) throw new PresenceDisabledError();
     return this.store;
   }

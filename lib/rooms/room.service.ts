@@ -33,6 +33,7 @@ export class RoomService implements OnModuleInit {
 
   /** Puts a local socket in one or more rooms. */
   async join(client: Socket, room: string | string[]): Promise<void> {
+    this.registry.requireSocketIo('RoomService.join()');
     requireNames(room, 'RoomService.join()', 'room');
     refuseUserRooms(room, 'RoomService.join()');
     await client.join(room);
@@ -40,6 +41,7 @@ export class RoomService implements OnModuleInit {
 
   /** Takes a local socket out of a room. */
   async leave(client: Socket, room: string): Promise<void> {
+    this.registry.requireSocketIo('RoomService.leave()');
     requireName(room, 'RoomService.leave()', 'room');
     refuseUserRooms(room, 'RoomService.leave()');
     await client.leave(room);
@@ -70,6 +72,7 @@ export class RoomService implements OnModuleInit {
   /** The sockets in the room on every instance. */
   async members(room: string, opts: { namespace?: string } = {}): Promise<RoomMember[]> {
     requireName(room, 'RoomService.members()', 'room');
+    this.registry.requireSocketIo('RoomService.members()');
     if (!this.registry.server && this.options.redis) throw new NoSocketServerError('RoomService members');
     this.requireRedis();
     const sockets = await this.namespace(opts.namespace)?.in(room).fetchSockets();
@@ -86,6 +89,7 @@ export class RoomService implements OnModuleInit {
   }
 
   private async forUser(request: UserSocketsRequest): Promise<void> {
+    this.registry.requireSocketIo(`RoomService ${request.action}`);
     const server = this.registry.server;
     if (!server && this.options.redis) throw new NoSocketServerError(`RoomService ${request.action}`);
     if (!server) return; // one instance, no server yet: no sockets to act on
@@ -101,6 +105,6 @@ export class RoomService implements OnModuleInit {
   }
 
   private namespace(name = this.options.namespace): Namespace | undefined {
-    return this.registry.namespaceNamed(name);
+    return this.registry.namespaceNamed(name, 'RoomService');
   }
 }

@@ -84,7 +84,7 @@ describe('the packed library in host apps (npm pack, npm install)', () => {
     const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
     const targets = JSON.stringify(manifest.exports).match(/\.\/dist\/[^"]+/g)!;
 
-    expect(targets).toHaveLength(12);
+    expect(targets).toHaveLength(16); // four entry points (root, testing, terminus, ws), ESM and CommonJS, code and types
     for (const target of targets) expect(files).toContain(target.slice(2));
     expect(files).toContain('dist/cjs/package.json'); // marks dist/cjs as CommonJS inside a "type": "module" package
     expect(files.filter((file) => /\.spec\.|^test\/|^lib\//.test(file))).toEqual([]);
@@ -104,8 +104,9 @@ describe('the packed library in host apps (npm pack, npm install)', () => {
       dir = await hostApp('nest11-cjs', {
         name: 'host-nest11-cjs',
         private: true,
-        // @nestjs/config: the README's Quick start reads its configuration with it
-        dependencies: { ...nest11App, '@nestjs/config': '^4.0.0', '@nestjs/terminus': '^11.0.0' },
+        // @nestjs/config: the README's Quick start reads its configuration with it;
+        // @nestjs/terminus and @nestjs/platform-ws: the README's health check and native ws gateway
+        dependencies: { ...nest11App, '@nestjs/config': '^4.0.0', '@nestjs/terminus': '^11.0.0', '@nestjs/platform-ws': '^11.0.0' },
         devDependencies: {
           jest: '^30.0.0',
           'ts-jest': '^29.4.0',
@@ -113,6 +114,7 @@ describe('the packed library in host apps (npm pack, npm install)', () => {
           '@types/jest': '^30.0.0',
           '@types/node': '^20.0.0',
           'socket.io-client': '^4.8.0',
+          '@types/ws': '^8.5.0',
         },
         jest: {
           moduleFileExtensions: ['js', 'json', 'ts'],
@@ -130,7 +132,7 @@ describe('the packed library in host apps (npm pack, npm install)', () => {
       expect(await socketIoCopies(dir)).toEqual(['socket.io/package.json']);
       await run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.'], { cwd: dir });
       const { stderr } = await run(process.execPath, ['node_modules/jest/bin/jest.js'], { cwd: dir, env: env() });
-      expect(stderr).toMatch(/Tests:\s+1 passed, 1 total/);
+      expect(stderr).toMatch(/Tests:\s+2 passed, 2 total/);
     }, 60_000);
 
     it('compiles every TypeScript block of the README, so that the README cannot drift from the API', async () => {
