@@ -173,11 +173,10 @@ const sections = {
   },
   recovery: (rows, { settings }, targets) => {
     const { clients, messages } = settings.fanout[0];
-    const pairs = [
-      `fan-out to ${clients}, one instance`,
-      `fan-out to ${clients}, two instances over Redis`,
-      'sendToUser, two instances over Redis',
-    ];
+    const pairs = ['one instance', 'two instances over Redis'].flatMap((where) => [
+      `fan-out to ${clients}, ${where}`,
+      `sendToUser, ${where}`,
+    ]);
     const lines = pairs.map((what) => {
       const [on, off] = [rows[`realtime + recovery, ${what}`], rows[`realtime, ${what}`]];
       const throughput = ratio(m(on, 'deliveredPerSecond'), m(off, 'deliveredPerSecond'));

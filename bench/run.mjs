@@ -136,7 +136,9 @@ const groups = {
         }),
       );
     }
-    Object.assign(rows, await compare(sendToUsers, labelled(contenders, 'sendToUser, two instances over Redis'), { redisUrl }));
+    for (const instances of [1, 2]) {
+      Object.assign(rows, await compare(sendToUsers, labelled(contenders, `sendToUser, ${where(instances)}`), { redisUrl, instances }));
+    }
     const overRedis = { REDIS_URL: redisUrl, KEY_PREFIX: 'bench-memory' };
     const idle = { realtime: { ...realtime, ...overRedis }, 'realtime + recovery': { ...recovering, ...overRedis } };
     Object.assign(rows, await compare(memoryPerConnection, labelled(idle, 'idle connection over Redis')));

@@ -94,13 +94,14 @@ export async function fanOut(env, settings, { clients, messages, instances, redi
 }
 
 /**
- * Scenario 3: `sendToUser` to each of `users` users, one message each per round; half of the users
- * are on the emitting instance, half on the other one over Redis.
+ * Scenario 3: `sendToUser` to each of `users` users, one message each per round; with two instances,
+ * half of the users are on the emitting instance, half on the other one over Redis.
  */
-export async function sendToUsers(env, settings, { redisUrl }) {
+export async function sendToUsers(env, settings, { redisUrl, instances = 2 }) {
   const users = settings.users;
-  const servers = await startInstances(env, 2, redisUrl);
-  const sockets = await connectHalves(servers, users);
+  const servers = await startInstances(env, instances, redisUrl);
+  const sockets =
+    instances === 2 ? await connectHalves(servers, users) : (await connectMany(servers[0].port, users, { auth: true })).sockets;
   await settle(settings);
   const result = await deliverRounds(sockets, 'dm', settings.userRounds, (seq) => servers[0].send({ type: 'sendToUsers', users, seq }));
   closeAll(sockets);
@@ -153,7 +154,6 @@ async function connectHalves([first, second], users) {
   return halves.flatMap(({ sockets }) => sockets);
 }
 
-/** `instances` servers of the variant, sharing the Redis (and a fresh key prefix) when more than one. */
 /**
  * Scenario 8: the Redis memory the recovery stream holds per 10,000 messages kept: one instance with
  * `recovery` emits `messages` fan-out messages (the payload of scenario 2, a number) to no client.
@@ -173,6 +173,7 @@ export async function streamMemory(env, _settings, { redisUrl, messages = 10_000
   return { streamKBPer10k: ((bytes / entries) * 10_000) / 1024 };
 }
 
+/** `instances` servers of the variant, sharing the Redis (and a fresh key prefix) when more than one. */
 async function startInstances(env, instances, redisUrl) {
   const scaleOut = instances > 1 ? { REDIS_URL: redisUrl, KEY_PREFIX: `bench-${Math.random().toString(36).slice(2)}` } : {};
   const servers = [];
