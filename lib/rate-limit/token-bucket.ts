@@ -7,16 +7,21 @@ import type { RealtimeRateLimitOptions } from '../realtime-options.interface.js'
  */
 export class TokenBucket {
   private tokens: number;
-  private refilledAt = Date.now();
+  private refilledAt: number;
   private refused = 0;
 
-  constructor(private readonly limits: RealtimeRateLimitOptions) {
+  /** @param now the clock, in ms */
+  constructor(
+    private readonly limits: RealtimeRateLimitOptions,
+    private readonly now: () => number = Date.now,
+  ) {
     this.tokens = limits.points;
+    this.refilledAt = now();
   }
 
   take(): 'pass' | 'refuse' | 'cut-off' {
     const { points, durationMs } = this.limits;
-    const now = Date.now();
+    const now = this.now();
     this.tokens = Math.min(points, this.tokens + ((now - this.refilledAt) * points) / durationMs);
     this.refilledAt = now;
     if (this.tokens >= 1) {
