@@ -9,6 +9,7 @@ import { PresenceService } from './presence/presence.service.js';
 import { REALTIME_OPTIONS } from './realtime.constants.js';
 import { ConfigurableRealtimeModule, RAW_REALTIME_OPTIONS, type RealtimeModuleForRootOptions } from './realtime.module-definition.js';
 import { resolveRealtimeOptions } from './realtime-options.resolve.js';
+import { RealtimeTelemetry, telemetry } from './observability/realtime-telemetry.js';
 
 /**
  * Turns a Nest app into a horizontally scalable socket.io server. Global by default.
@@ -23,6 +24,8 @@ import { resolveRealtimeOptions } from './realtime-options.resolve.js';
     WebsocketBroadcastService,
     { provide: PresenceStore, useFactory: createPresenceStore, inject: [REALTIME_OPTIONS, RealtimeServerRegistry] },
     PresenceService,
+    // the OpenTelemetry API, when installed, is loaded before any server exists
+    { provide: RealtimeTelemetry, useFactory: () => telemetry.load().then(() => telemetry) },
   ],
   // the registry: for RealtimeHealthModule (nestjs-realtime/terminus)
   exports: [REALTIME_OPTIONS, RedisIoAdapterFactory, RoomService, WebsocketBroadcastService, PresenceService, RealtimeServerRegistry],

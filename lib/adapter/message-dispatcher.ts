@@ -2,7 +2,8 @@ import type { Logger } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { isObservable, type Observable, type Subscription } from 'rxjs';
 import type { Socket } from 'socket.io';
-import { isAck, type Ack } from '../errors/client-reply.js';
+import { inFlight, isAck, type Ack } from '../errors/client-reply.js';
+import { telemetry } from '../observability/realtime-telemetry.js';
 import { guardCallback } from '../errors/guard-callback.js';
 
 /** What Nest hands `bindMessageHandlers` besides the handlers, and the adapter's payload mapping. */
@@ -77,18 +78,26 @@ export class MessageDispatcher {
     // as rxjs fromEvent hands them to Nest's binding: one argument as is, several as an array
     const { data, ack } = binding.mapPayload(payload.length > 1 ? payload : payload[0]);
     const replyTo = handler.isAckHandledManually ? undefined : ack;
+    const measured = telemetry.enabled ? measure(socket, handler.message as string) : undefined;
     let result: unknown;
     try {
       result = handler.callback(data, ack);
     } catch (error) {
       this.logger.error(error);
+      measured?.('error');
       return;
     }
     // Nest's transform awaits the result and wraps it in an Observable; a plain value (what most
     // handlers return) is answered without that rxjs chain, an Observable goes through the transform.
     void Promise.resolve(result)
       .then((value) => (isObservable(value) ? this.stream(socket, binding.transform(value), replyTo) : respond(socket, value, replyTo)))
-      .catch((error: unknown) => this.logger.error(error));
+      .then(
+        () => measured?.(),
+        (error: unknown) => {
+          this.logger.error(error);
+          measured?.('error');
+        },
+      );
   }
 
   private stream(socket: Socket, result$: Observable<unknown>, replyTo: Ack | undefined): void {
@@ -119,4 +128,22 @@ function respond(socket: Socket, response: unknown, ack: Ack | undefined): void 
   const { event, data } = response as { event?: string; data?: unknown };
   if (event) return void socket.emit(event, data);
   if (isAck(ack)) ack(response);
+}
+
+/**
+ * Counts the message and starts timing its handler; the returned function records the duration, with
+ * the outcome `error` when the handler failed or an error was answered for it meanwhile.
+ */
+function measure(socket: Socket, event: string): (failed?: 'error') => void {
+  const namespace = socket.nsp.name;
+  telemetry.add('messages', { 'realtime.namespace': namespace, 'realtime.event': event });
+  const startedAt = performance.now();
+  let running = inFlight.get(socket);
+  if (!running) inFlight.set(socket, (running = new Map<string, 'ok' | 'error'>()));
+  running.set(event, 'ok');
+  return (failed) => {
+    const outcome = failed ?? running.get(event) ?? 'ok';
+    running.delete(event);
+    telemetry.handled(namespace, event, outcome, startedAt);
+  };
 }

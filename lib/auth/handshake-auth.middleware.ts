@@ -7,6 +7,7 @@ import { HandshakeRefusalError } from './handshake-refusal.error.js';
 import { socketData } from './realtime-socket-data.js';
 import type { JwtVerifier } from './jwt-verifier.js';
 import { watchTokenExpiry } from './token-expiry.js';
+import { telemetry } from '../observability/realtime-telemetry.js';
 
 type Middleware = (socket: Socket, next: (error?: Error) => void) => void;
 
@@ -37,7 +38,13 @@ export function handshakeAuth(verifier: JwtVerifier, options: ResolvedAuthOption
       () => next(),
       (error: Error) => {
         if (error.cause) logger.warn(`auth.validate threw, connection refused: ${(error.cause as Error).message}`);
-        next(error instanceof HandshakeRefusalError ? error : new HandshakeRefusalError('USER_REJECTED', error));
+        const refusal = error instanceof HandshakeRefusalError ? error : new HandshakeRefusalError('USER_REJECTED', error);
+        telemetry.add('handshakes', {
+          'realtime.namespace': socket.nsp.name,
+          'realtime.outcome': 'refused',
+          'realtime.code': refusal.data.code,
+        });
+        next(refusal);
       },
     ),
   );

@@ -6,6 +6,7 @@ import { LazyRedisConnections } from '../redis/lazy-redis-connections.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';
 import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { requireName, requireNameList, requireNames } from '../service-arguments.js';
+import { telemetry } from '../observability/realtime-telemetry.js';
 import { DEFAULT_REQUESTS_TIMEOUT_MS, REALTIME_OPTIONS, userRoom } from '../realtime.constants.js';
 
 /** Where and to whom a message goes. */
@@ -40,28 +41,28 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
   /** To every client of the namespace. */
   async broadcast(event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
     requireName(event, 'WebsocketBroadcastService.broadcast()', 'event');
-    return this.send(opts, (to) => to.emit(event, data));
+    return this.send(opts, 'all', (to) => to.emit(event, data));
   }
 
   /** To every socket of the user, on every instance. */
   async sendToUser(userId: string, event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
     requireName(userId, 'WebsocketBroadcastService.sendToUser()', 'userId');
     requireName(event, 'WebsocketBroadcastService.sendToUser()', 'event');
-    return this.send(opts, (to) => to.to(userRoom(userId)).emit(event, data));
+    return this.send(opts, 'user', (to) => to.to(userRoom(userId)).emit(event, data));
   }
 
   /** To every socket of each user, each socket once. */
   async sendToUsers(userIds: string[], event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
     requireNameList(userIds, 'WebsocketBroadcastService.sendToUsers()', 'userIds');
     requireName(event, 'WebsocketBroadcastService.sendToUsers()', 'event');
-    if (userIds.length) return this.send(opts, (to) => to.to(userIds.map(userRoom)).emit(event, data));
+    if (userIds.length) return this.send(opts, 'user', (to) => to.to(userIds.map(userRoom)).emit(event, data));
   }
 
   /** To every socket in the room(s), each socket once. */
   async sendToRoom(room: string | string[], event: string, data: unknown, opts: BroadcastOptions = {}): Promise<void> {
     requireNames(room, 'WebsocketBroadcastService.sendToRoom()', 'room');
     requireName(event, 'WebsocketBroadcastService.sendToRoom()', 'event');
-    return this.send(opts, (to) => to.to(room).emit(event, data));
+    return this.send(opts, 'room', (to) => to.to(room).emit(event, data));
   }
 
   /**
@@ -97,7 +98,12 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
    * about what `io.to(room).emit()` does). A process with no socket server goes through the engine's
    * publisher. A namespace no gateway serves is refused (`UnknownNamespaceError`).
    */
-  private async send({ namespace = this.options.namespace, except }: BroadcastOptions, emit: (to: Broadcaster) => void): Promise<void> {
+  private async send(
+    { namespace = this.options.namespace, except }: BroadcastOptions,
+    kind: 'all' | 'room' | 'user',
+    emit: (to: Broadcaster) => void,
+  ): Promise<void> {
+    telemetry.add('broadcasts', { 'realtime.namespace': namespace, 'realtime.kind': kind });
     const base =
       (this.registry.namespaceNamed(namespace, 'WebsocketBroadcastService') as Broadcaster | undefined) ??
       (await this.emitterNamespace(namespace));

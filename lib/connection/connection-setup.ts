@@ -9,6 +9,7 @@ import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { handleClientRoomEvents } from '../rooms/client-room-events.js';
 import { recoveryAttempt, sendResync } from '../recovery/resync.js';
+import { telemetry } from '../observability/realtime-telemetry.js';
 import { answerUnknownEvents } from './unknown-event.middleware.js';
 
 const logger = new Logger('RealtimeConnections');
@@ -48,6 +49,7 @@ export function setUpConnections(server: Server, options: ResolvedRealtimeOption
       next();
     });
     if (options.recovery && !options.redis) namespace.on('connection', resyncIfNotRecovered);
+    if (telemetry.enabled) namespace.on('connection', countConnection);
   };
   setUp(server.of('/'));
   server.on('new_namespace', guardCallback(logger, 'Setting up a namespace', setUp));
@@ -57,6 +59,17 @@ export function setUpConnections(server: Server, options: ResolvedRealtimeOption
 
 /** socket.io's in-memory recovery keeps a session for the window, and packets only after a client's offset. */
 function resyncIfNotRecovered(socket: Socket): void {
+  if (socket.recovered) telemetry.add('recovered', { 'realtime.namespace': socket.nsp.name });
   const attempt = !socket.recovered && recoveryAttempt(socket);
   if (attempt) sendResync(socket, attempt.offset ? 'WINDOW_EXPIRED' : 'NO_OFFSET');
+}
+
+function countConnection(socket: Socket): void {
+  const namespace = { 'realtime.namespace': socket.nsp.name };
+  telemetry.add('connections', namespace);
+  telemetry.add('handshakes', { ...namespace, 'realtime.outcome': 'accepted' });
+  socket.once('disconnect', (reason: string) => {
+    telemetry.add('connections', namespace, -1);
+    telemetry.add('disconnections', { ...namespace, 'realtime.reason': reason });
+  });
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { ClientError } from './client-error.js';
+import { telemetry } from '../observability/realtime-telemetry.js';
 
 /** The acknowledgement callback a client may send with an event (its last argument). */
 export type Ack = (reply: unknown) => void;
@@ -22,6 +23,8 @@ export interface NativeWsClient {
  * frame `{ "event": "exception", "data": { ...body, event } }`).
  */
 export function replyWithError(client: Socket | NativeWsClient, event: unknown, error: ClientError, ack?: unknown): void {
+  telemetry.add('clientErrors', { 'realtime.code': error.code });
+  if (typeof event === 'string' && inFlight.get(client)?.has(event)) inFlight.get(client)!.set(event, 'error');
   if (isAck(ack)) return ack(error);
   if (isNativeWsClient(client)) return sendFrame(client, 'exception', { ...error, event });
   client.emit('exception', { ...error, event });
@@ -37,3 +40,9 @@ const OPEN = 1;
 export function sendFrame(client: NativeWsClient, event: string, data: unknown): void {
   if (client.readyState === OPEN) client.send(JSON.stringify({ event, data }));
 }
+
+/**
+ * The events of each client whose handler is running, and whether an error was answered for it: what
+ * the handler-duration metric's outcome says. Only registered handlers' events are kept, while they run.
+ */
+export const inFlight = new WeakMap<object, Map<string, 'ok' | 'error'>>();

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import { RESYNC_EVENT } from '../realtime.constants.js';
+import { telemetry } from '../observability/realtime-telemetry.js';
 
 /**
  * Why a client's recovery failed, sent with `realtime:resync`:
@@ -24,5 +25,6 @@ export function recoveryAttempt(socket: Socket): { pid: string; offset?: string 
 
 /** Tells the client that it missed messages and should reload its state. */
 export function sendResync(socket: Socket, reason: ResyncReason): void {
+  telemetry.add('resyncs', { 'realtime.namespace': socket.nsp.name, 'realtime.reason': reason });
   socket.emit(RESYNC_EVENT, { reason });
 }

@@ -4,6 +4,7 @@ import type { Namespace, Socket } from 'socket.io';
 import { guardCallback } from '../errors/guard-callback.js';
 import type { RedisClient } from '../redis/redis-connections.js';
 import { OFFSET_EVENT } from '../realtime.constants.js';
+import { telemetry } from '../observability/realtime-telemetry.js';
 import { recoveryAttempt, sendResync, type ResyncReason } from './resync.js';
 import { pidOf, type SessionKeeper, type StoredSession } from './session-keeper.js';
 import {
@@ -152,6 +153,7 @@ export class StreamRecovery {
 
   private onConnection(socket: Socket): void {
     if (socket.recovered) {
+      telemetry.add('recovered', { 'realtime.namespace': socket.nsp.name });
       const from = this.replayFrom.get(socket.id);
       this.replayFrom.delete(socket.id);
       if (from) void this.catchUp(socket, from);

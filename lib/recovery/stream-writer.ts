@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis/redis-connections.js';
 import { RESYNC_EVENT } from '../realtime.constants.js';
+import { telemetry } from '../observability/realtime-telemetry.js';
 import { encodeBroadcastEntry, fieldsOf, type StreamBroadcast, type StreamEntryFields } from './stream-entry.js';
 
 /** The limits of the outage buffer, from the `recovery` options. */
@@ -164,6 +165,7 @@ export class StreamWriter {
   /** Counts writes taken out of the buffer, notes their recipients for the resync, and warns once per outage. */
   private drop(writes: PendingWrite[]): void {
     this.dropped += writes.length;
+    telemetry.add('dropped', {}, writes.length);
     for (const { nsp, broadcast } of writes) {
       const recipients = this.droppedRecipients.get(nsp) ?? { everyone: false, rooms: new Set<string>() };
       if (broadcast.opts.rooms.length === 0) recipients.everyone = true;

@@ -3,6 +3,7 @@ import { Redis, type Cluster } from 'ioredis';
 import { RedisConnectionError } from '../errors/redis-connection.error.js';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
 import { failureReportingView } from './failure-reporting-view.js';
+import { telemetry } from '../observability/realtime-telemetry.js';
 import type { ResolvedRedisOptions } from '../realtime-options.interface.js';
 import { REDIS_CONNECT_TIMEOUT_MS } from '../realtime.constants.js';
 
@@ -131,6 +132,7 @@ export class RedisConnections {
       if (!this.downSince || !this.ready) return;
       this.downSince = undefined;
       this.logger.log(`Redis at ${this.address} is back (${this.purpose.names.join(', ')})`);
+      telemetry.add('redisReconnects', { 'realtime.connections': this.purpose.names.join(', ') });
       this.backListeners.forEach((listener) => listener());
     });
   }
