@@ -78,13 +78,13 @@ export class MessageDispatcher {
     // as rxjs fromEvent hands them to Nest's binding: one argument as is, several as an array
     const { data, ack } = binding.mapPayload(payload.length > 1 ? payload : payload[0]);
     const replyTo = handler.isAckHandledManually ? undefined : ack;
-    const measured = telemetry.enabled ? measure(socket, handler.message as string) : undefined;
+    const observed = telemetry.enabled || telemetry.tracingEnabled ? observe(socket, handler.message as string) : undefined;
     let result: unknown;
     try {
-      result = handler.callback(data, ack);
+      result = observed ? observed.run(() => handler.callback(data, ack)) : handler.callback(data, ack);
     } catch (error) {
       this.logger.error(error);
-      measured?.('error');
+      observed?.done('INTERNAL');
       return;
     }
     // Nest's transform awaits the result and wraps it in an Observable; a plain value (what most
@@ -92,10 +92,10 @@ export class MessageDispatcher {
     void Promise.resolve(result)
       .then((value) => (isObservable(value) ? this.stream(socket, binding.transform(value), replyTo) : respond(socket, value, replyTo)))
       .then(
-        () => measured?.(),
+        () => observed?.done(),
         (error: unknown) => {
           this.logger.error(error);
-          measured?.('error');
+          observed?.done('INTERNAL');
         },
       );
   }
@@ -131,19 +131,25 @@ function respond(socket: Socket, response: unknown, ack: Ack | undefined): void 
 }
 
 /**
- * Counts the message and starts timing its handler; the returned function records the duration, with
- * the outcome `error` when the handler failed or an error was answered for it meanwhile.
+ * Counts the message, times its handler and runs it in a span (each when telemetry is on). `done`
+ * records the outcome: the code of the error answered for the event while the handler ran, or of the
+ * handler's own failure (`INTERNAL`), else ok.
  */
-function measure(socket: Socket, event: string): (failed?: 'error') => void {
+function observe(socket: Socket, event: string): { run<T>(handler: () => T): T; done(failure?: string): void } {
   const namespace = socket.nsp.name;
   telemetry.add('messages', { 'realtime.namespace': namespace, 'realtime.event': event });
+  const span = telemetry.messageSpan(socket, namespace, event);
   const startedAt = performance.now();
   let running = inFlight.get(socket);
-  if (!running) inFlight.set(socket, (running = new Map<string, 'ok' | 'error'>()));
-  running.set(event, 'ok');
-  return (failed) => {
-    const outcome = failed ?? running.get(event) ?? 'ok';
-    running.delete(event);
-    telemetry.handled(namespace, event, outcome, startedAt);
+  if (!running) inFlight.set(socket, (running = new Map<string, string | undefined>()));
+  running.set(event, undefined);
+  return {
+    run: (handler) => (span ? span.run(handler) : handler()),
+    done: (failure) => {
+      const code = failure ?? running.get(event);
+      running.delete(event);
+      telemetry.handled(namespace, event, code ? 'error' : 'ok', startedAt);
+      span?.end(code);
+    },
   };
 }

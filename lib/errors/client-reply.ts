@@ -24,7 +24,7 @@ export interface NativeWsClient {
  */
 export function replyWithError(client: Socket | NativeWsClient, event: unknown, error: ClientError, ack?: unknown): void {
   telemetry.add('clientErrors', { 'realtime.code': error.code });
-  if (typeof event === 'string' && inFlight.get(client)?.has(event)) inFlight.get(client)!.set(event, 'error');
+  if (typeof event === 'string' && inFlight.get(client)?.has(event)) inFlight.get(client)!.set(event, error.code);
   if (isAck(ack)) return ack(error);
   if (isNativeWsClient(client)) return sendFrame(client, 'exception', { ...error, event });
   client.emit('exception', { ...error, event });
@@ -42,7 +42,7 @@ export function sendFrame(client: NativeWsClient, event: string, data: unknown):
 }
 
 /**
- * The events of each client whose handler is running, and whether an error was answered for it: what
- * the handler-duration metric's outcome says. Only registered handlers' events are kept, while they run.
+ * The events of each client whose handler is running, and the code of the error answered for it if
+ * one was: the outcome of its metric and span. Only registered handlers' events are kept, while they run.
  */
-export const inFlight = new WeakMap<object, Map<string, 'ok' | 'error'>>();
+export const inFlight = new WeakMap<object, Map<string, string | undefined>>();

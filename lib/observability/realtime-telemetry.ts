@@ -1,3 +1,5 @@
+import type { Context, Span, Tracer } from '@opentelemetry/api';
+
 /** Attributes of bounded cardinality only: namespaces, handled event names, codes, reasons, outcomes. */
 type Attributes = Record<string, string>;
 
@@ -36,25 +38,75 @@ type InstrumentName = keyof typeof INSTRUMENTS;
  */
 export class RealtimeTelemetry {
   private instruments?: Record<InstrumentName, Instrument>;
+  private tracing?: { api: typeof import('@opentelemetry/api'); tracer: Tracer };
+  private readonly parents = new WeakMap<object, Context>();
   private loading?: Promise<void>;
 
   /** Loads the API once, if it is installed; the instruments exist from then on. */
   load(): Promise<void> {
     this.loading ??= import('@opentelemetry/api').then(
-      ({ metrics, createNoopMeter }) => {
-        const meter = metrics.getMeter('nestjs-realtime');
-        // No SDK registered (the API's no-op meter): nothing is recorded, so nothing is measured either.
-        if (meter instanceof createNoopMeter().constructor) return;
-        this.instruments = createInstruments(meter);
+      (api) => {
+        const meter = api.metrics.getMeter('nestjs-realtime');
+        // No SDK registered (the API's no-op meter and tracer): nothing is recorded, so nothing is measured either.
+        if (!(meter instanceof api.createNoopMeter().constructor)) this.instruments = createInstruments(meter);
+        const provider = api.trace.getTracerProvider();
+        const tracer =
+          provider instanceof api.ProxyTracerProvider
+            ? provider.getDelegateTracer('nestjs-realtime')
+            : provider.getTracer('nestjs-realtime');
+        if (tracer) this.tracing = { api, tracer };
       },
       () => undefined, // not installed: nothing to record into
     );
     return this.loading;
   }
 
-  /** Whether anything is recorded: callers skip work (a listener per socket) otherwise. */
+  /** Whether metrics are recorded: callers skip work (a listener per socket) otherwise. */
   get enabled(): boolean {
     return this.instruments !== undefined;
+  }
+
+  /** Whether handled messages get spans. */
+  get tracingEnabled(): boolean {
+    return this.tracing !== undefined;
+  }
+
+  /**
+   * A span `<namespace> <event>` for one handled message, child of the span whose W3C `traceparent`
+   * the client sent in its handshake auth (through the app's propagator), if any. `run` calls the
+   * handler in the span's context (its own spans become children); `end` closes it with the outcome.
+   */
+  messageSpan(
+    client: { handshake?: { auth?: Record<string, unknown> } },
+    namespace: string,
+    event: string,
+  ): { run<T>(handler: () => T): T; end(code?: string): void } | undefined {
+    if (!this.tracing) return undefined;
+    const { api, tracer } = this.tracing;
+    const parent = this.parentOf(client);
+    const attributes = { 'realtime.namespace': namespace, 'realtime.event': event };
+    const span: Span = tracer.startSpan(`${namespace} ${event}`, { kind: api.SpanKind.SERVER, attributes }, parent);
+    return {
+      run: (handler) => api.context.with(api.trace.setSpan(parent, span), handler),
+      end: (code) => {
+        span.setAttribute('realtime.outcome', code ? 'error' : 'ok');
+        if (code) span.setAttribute('realtime.code', code);
+        if (code) span.setStatus({ code: api.SpanStatusCode.ERROR, message: code });
+        span.end();
+      },
+    };
+  }
+
+  /** The context of the client's `traceparent` (extracted once per connection), else the root context. */
+  private parentOf(client: { handshake?: { auth?: Record<string, unknown> } }): Context {
+    const { api } = this.tracing!;
+    let parent = this.parents.get(client);
+    if (!parent) {
+      const traceparent = client.handshake?.auth?.traceparent;
+      parent = typeof traceparent === 'string' ? api.propagation.extract(api.ROOT_CONTEXT, { traceparent }) : api.ROOT_CONTEXT;
+      this.parents.set(client, parent);
+    }
+    return parent;
   }
 
   add(name: Exclude<InstrumentName, 'handlerDuration'>, attributes: Attributes, value = 1): void {
