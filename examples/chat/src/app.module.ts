@@ -1,12 +1,16 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
 import { RealtimeModule } from 'nestjs-realtime';
+import { RealtimeHealthModule } from 'nestjs-realtime/terminus';
 import { AuthController } from './auth/auth.controller.js';
 import { mayJoin, type DemoUser } from './auth/demo-users.js';
 import { ChatGateway } from './chat/chat.gateway.js';
 import { NotificationsController } from './notifications/notifications.controller.js';
 import { NotificationsGateway } from './notifications/notifications.gateway.js';
 import { PriceFeedService } from './notifications/price-feed.service.js';
+import { HealthController } from './observability/health.controller.js';
+import { MetricsController } from './observability/metrics.controller.js';
 
 @Module({
   imports: [
@@ -23,8 +27,10 @@ import { PriceFeedService } from './notifications/price-feed.service.js';
         };
       },
     }),
+    TerminusModule.forRoot({ logger: false }),
+    RealtimeHealthModule,
   ],
-  controllers: [AuthController, NotificationsController],
+  controllers: [AuthController, NotificationsController, HealthController, MetricsController],
   providers: [ChatGateway, NotificationsGateway, PriceFeedService],
 })
 export class AppModule {}

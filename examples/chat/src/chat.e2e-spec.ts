@@ -2,7 +2,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AddressInfo } from 'node:net';
 import { connectClient, signTestToken } from 'nestjs-realtime/testing';
 import type { Socket } from 'socket.io-client';
-import { testRedis } from '../../../test/utils/redis-server.js';
+import { RedisServer, testRedis } from '../../../test/utils/redis-server.js';
 import { createChatApp } from './create-chat-app.js';
 
 const secret = 'example-test-secret';
@@ -154,4 +154,59 @@ describe('example chat', () => {
       await redis.stop();
     }
   });
+
+  it('serves /metrics in Prometheus text format, counting exactly what happened, and /health, down while its Redis is', async () => {
+    const redis = await RedisServer.start(); // its own: the test stops it
+    try {
+      const app = await startExample(redis.url);
+      const scrape = async () => parsePrometheus(await (await fetch(url(app, '/metrics'))).text());
+      const before = await scrape();
+      const alice = await connectAs(app, 'alice');
+      await connectAs(app, 'bob');
+      await expect(connectClient(app, { namespace: '/chat', token: 'forged' })).rejects.toThrow('Unauthorized');
+      await alice.emitWithAck('room:join', { room: 'general' });
+      for (const text of ['one', 'two']) await alice.emitWithAck('chat:send', { room: 'general', text });
+      await expect(alice.emitWithAck('chat:send', { room: 'elsewhere', text: 'three' })).resolves.toMatchObject({ code: 'BAD_REQUEST' });
+      const after = await scrape();
+
+      const scope = 'otel_scope_name="nestjs-realtime"';
+      const moved = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+      expect(moved(`realtime_handshakes{realtime_namespace="/chat",realtime_outcome="accepted",${scope}}`)).toBe(2);
+      expect(
+        moved(`realtime_handshakes{realtime_namespace="/chat",realtime_outcome="refused",realtime_code="TOKEN_INVALID",${scope}}`),
+      ).toBe(1);
+      expect(moved(`realtime_connections{realtime_namespace="/chat",${scope}}`)).toBe(2);
+      expect(moved(`realtime_messages{realtime_namespace="/chat",realtime_event="chat:send",${scope}}`)).toBe(3);
+      expect(moved(`realtime_broadcasts{realtime_namespace="/chat",realtime_kind="room",${scope}}`)).toBe(2);
+      expect(moved(`realtime_client_errors{realtime_code="BAD_REQUEST",${scope}}`)).toBe(1);
+
+      const health = async () => (await fetch(url(app, '/health'))).status;
+      expect(await health()).toBe(200);
+      await redis.stop();
+      await untilStatus(health, 503);
+      await redis.start();
+      await untilStatus(health, 200);
+    } finally {
+      await redis.stop();
+    }
+  });
 });
+
+/** `name{labels} value` lines of a Prometheus scrape, `_total` left off counters' names. */
+function parsePrometheus(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^(\w+?)(?:_total)?(\{[^}]*\})? ([\d.e+-]+)$/.exec(line);
+    if (match) values.set(`${match[1]}${match[2] ?? ''}`, Number(match[3]));
+  }
+  return values;
+}
+
+/** Polls the health endpoint until it answers `status`: the outage and the return are seen by the Redis client in its own time. */
+async function untilStatus(health: () => Promise<number>, status: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await health()) !== status) {
+    if (Date.now() > deadline) throw new Error(`/health never answered ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

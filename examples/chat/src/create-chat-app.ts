@@ -1,3 +1,4 @@
+import './observability/prometheus.js'; // the OpenTelemetry SDK first, before the app boots
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { fileURLToPath } from 'node:url';
