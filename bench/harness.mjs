@@ -10,13 +10,14 @@ import { WebSocket } from 'ws';
 
 export const SECRET = 'bench-secret';
 const serverScript = fileURLToPath(new URL('./server.mjs', import.meta.url));
+const withoutOpenTelemetry = fileURLToPath(new URL('./without-opentelemetry.mjs', import.meta.url));
 
 /** Starts a server variant (see server.mjs) on core 0; `request` sends an IPC message and resolves with its reply. */
 export async function startServer(env) {
   const child = fork(serverScript, [], {
     env: { ...process.env, ...env, SECRET },
     execPath: 'taskset',
-    execArgv: ['-c', '0', process.execPath, '--expose-gc'],
+    execArgv: ['-c', '0', process.execPath, '--expose-gc', ...(env.TELEMETRY === 'absent' ? ['--import', withoutOpenTelemetry] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const [ready] = await once(child, 'message');

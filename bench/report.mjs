@@ -209,6 +209,32 @@ const sections = {
       '',
     ];
   },
+  telemetry: (rows, { settings }, targets) => {
+    const acks = (name) => m(rows[`realtime, ${name}`], 'acksPerSecond');
+    const [absent, noSdk, sdk] = [
+      acks('@opentelemetry/api absent'),
+      acks('the API without an SDK'),
+      acks('an SDK recording metrics and spans'),
+    ];
+    targets.push(['acks/s, the OpenTelemetry API without an SDK / the API absent', ratio(noSdk, absent), 0.99]);
+    targets.push(['acks/s, an SDK recording metrics and spans / the API absent', ratio(sdk, absent), 0.95]);
+    return [
+      `## Metrics and traces: what they cost (acks, ${settings.ackClients} clients, ${settings.ackSeconds} s after ${settings.ackWarmUpSeconds} s of warm-up)`,
+      '',
+      ...table(
+        ['server', 'acks/s', 'p50 ms', 'p99 ms', 'server CPU'],
+        Object.entries(rows).map(([name, r]) => [
+          name,
+          cell(r, 'acksPerSecond'),
+          cell(r, 'p50'),
+          cell(r, 'p99'),
+          `${fmt(m(r, 'serverCpu') * 100)}%`,
+        ]),
+      ),
+      `Ratios to the API absent: without an SDK **${x(ratio(noSdk, absent))}**, with an SDK recording metrics and a span per message **${x(ratio(sdk, absent))}**.`,
+      '',
+    ];
+  },
   presence: (rows, { settings }) => [
     `## Presence and membership look-ups (${settings.presenceConnections} connections over two instances, ${settings.lookups} sequential calls each)`,
     '',

@@ -145,6 +145,12 @@ const groups = {
     Object.assign(rows, await compare(streamMemory, { 'realtime + recovery, stream': recovering }, { redisUrl }, 1));
     return rows;
   },
+  telemetry: () =>
+    compare(ackRoundTrip, {
+      'realtime, @opentelemetry/api absent': { ...realtime, TELEMETRY: 'absent' },
+      'realtime, the API without an SDK': realtime,
+      'realtime, an SDK recording metrics and spans': { ...realtime, TELEMETRY: 'sdk' },
+    }),
   async memory() {
     const rows = {};
     for (const HANDLERS of ['1', '10']) {

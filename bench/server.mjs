@@ -5,6 +5,8 @@
 //   REDIS_URL + KEY_PREFIX: scale out over Redis (raw: @socket.io/redis-adapter; realtime: its `redis` option)
 //   ROOM_SIZE: users user0..user<ROOM_SIZE-1> join the room `bench-room` when they connect
 //   RECOVERY=1: realtime with `recovery: true` (connection state recovery)
+//   TELEMETRY: absent (@opentelemetry/api hidden, see harness.mjs) | sdk (metrics and spans recorded into
+//              memory) | unset (the API installed, no SDK registered)
 // Answers the parent's IPC messages: 'measure' (memory after GC, CPU time), 'fanout' (emit to all),
 // 'toRoom' (emit to `bench-room`), 'sendToUsers' (one message to each of `users` users) and
 // 'presence' (latency of presence and membership look-ups), each with a reply carrying the same `type`.
@@ -25,6 +27,7 @@ const {
   KEY_PREFIX = 'bench',
   ROOM_SIZE = '0',
   RECOVERY,
+  TELEMETRY,
 } = process.env;
 const handlerNames = Array.from({ length: Number(HANDLERS) }, (_, i) => (i === 0 ? 'echo' : `noop${i}`));
 /** @type {Partial<import('socket.io').ServerOptions>} */
@@ -174,6 +177,22 @@ async function latencies(count, operation) {
     times.push(performance.now() - started);
   }
   return times;
+}
+
+if (TELEMETRY === 'sdk') await registerOpenTelemetrySdk();
+
+/** An app's OpenTelemetry SDK, exporting metrics and spans into memory (emptied every second). */
+async function registerOpenTelemetrySdk() {
+  const { metrics, trace } = await import('@opentelemetry/api');
+  const { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } =
+    await import('@opentelemetry/sdk-metrics');
+  const { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } = await import('@opentelemetry/sdk-trace-base');
+  const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 1000 });
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  const spanExporter = new InMemorySpanExporter();
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spanExporter)] }));
+  setInterval(() => (metricExporter.reset(), spanExporter.reset()), 1000).unref();
 }
 
 const servers = { ws: wsServer, raw: rawServer, nest: () => nestServer(false), realtime: () => nestServer(true) };

@@ -84,7 +84,10 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
       namespace
         .to(userRoom(userId))
         .timeout(timeoutMs)
-        .emit(event, data, (_timedOut: Error | null, acks: unknown[]) => resolve(acks ?? []));
+        .emit(event, data, (timedOut: Error | null, acks: unknown[]) => {
+          telemetry.add('clusterRequests', { 'realtime.kind': 'requestFromUser', 'realtime.outcome': timedOut ? 'timeout' : 'ok' });
+          resolve(acks ?? []);
+        });
     });
   }
 

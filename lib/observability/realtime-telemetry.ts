@@ -8,7 +8,11 @@ interface Instrument {
   add?(value: number, attributes?: Attributes): void;
   record?(value: number, attributes?: Attributes): void;
 }
+interface ObservableGauge {
+  addCallback(callback: (result: { observe(value: number, attributes?: Attributes): void }) => void): void;
+}
 interface Meter {
+  createObservableGauge(name: string, options: { description: string; unit?: string }): ObservableGauge;
   createCounter(name: string, options: { description: string; unit?: string }): Instrument;
   createUpDownCounter(name: string, options: { description: string; unit?: string }): Instrument;
   createHistogram(name: string, options: { description: string; unit?: string }): Instrument;
@@ -22,10 +26,18 @@ const INSTRUMENTS = {
   messages: ['realtime.messages', 'counter', '{message}', 'Messages received for a registered handler, by event'],
   handlerDuration: ['realtime.handler.duration', 'histogram', 's', 'Time a handler took, by event and outcome (ok, error)'],
   clientErrors: ['realtime.client_errors', 'counter', '{error}', 'Errors answered to clients, by code'],
+  rateLimited: ['realtime.rate_limited', 'counter', '{message}', 'Messages refused by flood control'],
+  clusterRequests: [
+    'realtime.cluster_requests',
+    'counter',
+    '{request}',
+    'Requests to every instance, by kind and outcome (ok, timeout, error)',
+  ],
   broadcasts: ['realtime.broadcasts', 'counter', '{broadcast}', 'Messages sent by the broadcast service, by kind (all, room, user)'],
   redisReconnects: ['realtime.redis.reconnects', 'counter', '{reconnect}', 'Redis connections back after an outage, by role'],
   recovered: ['realtime.recovery.recovered', 'counter', '{session}', 'Sockets recovered with their missed messages'],
   resyncs: ['realtime.recovery.resyncs', 'counter', '{resync}', 'Failed recoveries told with realtime:resync, by reason'],
+  buffered: ['realtime.recovery.buffered', 'counter', '{message}', 'Messages kept in the outage buffer while Redis was down'],
   dropped: ['realtime.recovery.dropped', 'counter', '{message}', 'Messages dropped from the outage buffer'],
 } as const;
 
@@ -40,6 +52,7 @@ export class RealtimeTelemetry {
   private instruments?: Record<InstrumentName, Instrument>;
   private tracing?: { api: typeof import('@opentelemetry/api'); tracer: Tracer };
   private readonly parents = new WeakMap<object, Context>();
+  private readonly redisConnections = new Set<{ ready: boolean; state: { connections: string } }>();
   private loading?: Promise<void>;
 
   /** Loads the API once, if it is installed; the instruments exist from then on. */
@@ -48,7 +61,17 @@ export class RealtimeTelemetry {
       (api) => {
         const meter = api.metrics.getMeter('nestjs-realtime');
         // No SDK registered (the API's no-op meter and tracer): nothing is recorded, so nothing is measured either.
-        if (!(meter instanceof api.createNoopMeter().constructor)) this.instruments = createInstruments(meter);
+        if (!(meter instanceof api.createNoopMeter().constructor)) {
+          this.instruments = createInstruments(meter);
+          meter
+            .createObservableGauge('realtime.redis.ready', {
+              description: 'Whether the Redis connections of one role are all ready (1) or not (0)',
+            })
+            .addCallback((result) => {
+              for (const redis of this.redisConnections)
+                result.observe(redis.ready ? 1 : 0, { 'realtime.connections': redis.state.connections });
+            });
+        }
         const provider = api.trace.getTracerProvider();
         const tracer =
           provider instanceof api.ProxyTracerProvider
@@ -111,6 +134,28 @@ export class RealtimeTelemetry {
 
   add(name: Exclude<InstrumentName, 'handlerDuration'>, attributes: Attributes, value = 1): void {
     this.instruments?.[name].add?.(value, attributes);
+  }
+
+  /** Reports the state of these Redis connections (`realtime.redis.ready`) until `untrackRedis`. */
+  trackRedis(connections: { ready: boolean; state: { connections: string } }): void {
+    this.redisConnections.add(connections);
+  }
+
+  untrackRedis(connections: { ready: boolean; state: { connections: string } }): void {
+    this.redisConnections.delete(connections);
+  }
+
+  /** Runs a request to every instance, counted by kind and outcome (`realtime.cluster_requests`). */
+  async clusterRequest<T>(kind: string, request: () => Promise<T>): Promise<T> {
+    try {
+      const result = await request();
+      this.add('clusterRequests', { 'realtime.kind': kind, 'realtime.outcome': 'ok' });
+      return result;
+    } catch (error) {
+      const outcome = /timeout/i.test((error as Error).message) ? 'timeout' : 'error';
+      this.add('clusterRequests', { 'realtime.kind': kind, 'realtime.outcome': outcome });
+      throw error;
+    }
   }
 
   /** A handler's duration, from `performance.now()` at its start. */

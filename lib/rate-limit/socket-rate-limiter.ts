@@ -3,6 +3,7 @@ import { clientError } from '../errors/client-error.js';
 import { isAck, replyWithError } from '../errors/client-reply.js';
 import type { RealtimeRateLimitOptions } from '../realtime-options.interface.js';
 import { TokenBucket } from './token-bucket.js';
+import { telemetry } from '../observability/realtime-telemetry.js';
 
 export const RATE_LIMITED = clientError('RATE_LIMITED', 'Too many events; slow down');
 
@@ -20,6 +21,7 @@ export function limitRate(socket: Socket, limits: RealtimeRateLimitOptions): voi
       toldByEvent = false;
       return next();
     }
+    telemetry.add('rateLimited', { 'realtime.namespace': socket.nsp.name });
     if (verdict === 'cut-off') return void socket.disconnect(true);
     const ack: unknown = packet[packet.length - 1];
     if (!isAck(ack) && toldByEvent) return;

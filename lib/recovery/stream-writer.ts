@@ -62,7 +62,10 @@ export class StreamWriter {
   write(nsp: string, broadcast: StreamBroadcast): void {
     const write: PendingWrite = { seq: ++this.seq, nsp, broadcast, since: Date.now(), state: 'waiting' };
     this.pending.push(write);
-    if (this.down || this.client.status !== 'ready') return this.goDown();
+    if (this.down || this.client.status !== 'ready') {
+      telemetry.add('buffered', {});
+      return this.goDown();
+    }
     this.send(write);
   }
 

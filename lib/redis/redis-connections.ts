@@ -53,6 +53,7 @@ export class RedisConnections {
     private readonly purpose: RedisConnectionsPurpose,
   ) {
     clients.forEach((client) => this.watch(client));
+    telemetry.trackRedis(this);
   }
 
   /** Opens the connections and resolves once all are ready; rejects within a few seconds otherwise. */
@@ -118,6 +119,7 @@ export class RedisConnections {
   async quit(): Promise<void> {
     if (!this.closing) this.quitListeners.forEach((listener) => listener());
     this.closing = true;
+    telemetry.untrackRedis(this);
     await Promise.all(
       this.clients.map(async (client, i) => (this.purpose.blocking?.includes(this.purpose.names[i]) ? client.disconnect() : close(client))),
     );

@@ -5,6 +5,7 @@ import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { REALTIME_OPTIONS } from '../realtime.constants.js';
 import { socketData } from '../auth/realtime-socket-data.js';
 import { NoSocketServerError } from '../errors/no-socket-server.error.js';
+import { telemetry } from '../observability/realtime-telemetry.js';
 import { refuseUserRooms, requireName, requireNames } from '../service-arguments.js';
 import { answerRequests, applyEverywhere, applyLocally, type UserSocketsRequest } from './user-sockets.request.js';
 
@@ -75,8 +76,9 @@ export class RoomService implements OnModuleInit {
     this.registry.requireSocketIo('RoomService.members()');
     if (!this.registry.server && this.options.redis) throw new NoSocketServerError('RoomService members');
     this.requireRedis();
-    const sockets = await this.namespace(opts.namespace)?.in(room).fetchSockets();
-    return (sockets ?? []).map((socket) => {
+    const namespace = this.namespace(opts.namespace);
+    const sockets = namespace ? await telemetry.clusterRequest('members', () => namespace.in(room).fetchSockets()) : [];
+    return sockets.map((socket) => {
       const { userId } = socketData(socket);
       return userId === undefined ? { socketId: socket.id } : { socketId: socket.id, userId };
     });
@@ -95,7 +97,7 @@ export class RoomService implements OnModuleInit {
     if (!server) return; // one instance, no server yet: no sockets to act on
     if (!this.options.redis) return applyLocally(this.registry.namespaces, request);
     this.requireRedis();
-    await applyEverywhere(server, this.registry.namespaces, request);
+    await telemetry.clusterRequest(request.action, () => applyEverywhere(server, this.registry.namespaces, request));
   }
 
   /** Cluster-wide calls need the adapter's Redis: while it is down they fail at once, not at the timeout. */

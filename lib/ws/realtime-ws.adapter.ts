@@ -17,6 +17,7 @@ import type { RealtimeModuleOptions, ResolvedRealtimeOptions } from '../realtime
 import { resolveRealtimeOptions } from '../realtime-options.resolve.js';
 import { REALTIME_OPTIONS } from '../realtime.constants.js';
 import { handshakeToken, selectBearerProtocol } from './ws-handshake-token.js';
+import { telemetry } from '../observability/realtime-telemetry.js';
 
 /** A client of a native `ws` gateway, with what the handshake found (`@WsUser()` and `@WsAuth()` read it). */
 export type RealtimeWebSocket = WebSocket & { data: RealtimeSocketData };
@@ -126,6 +127,7 @@ export class RealtimeWsAdapter extends WsAdapter {
       limit.told = false;
       return true;
     }
+    telemetry.add('rateLimited', { 'realtime.namespace': 'ws' });
     if (verdict === 'cut-off') client.close(CLOSE_POLICY_VIOLATION, 'RATE_LIMITED');
     else if (!limit.told) sendFrame(client, 'exception', { ...RATE_LIMITED, event: eventOf(data) });
     limit.told = true;

@@ -2,7 +2,7 @@ import { metrics } from '@opentelemetry/api';
 import { AggregationTemporality, MeterProvider, MetricReader, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
-import { RealtimeException, RealtimeExceptionFilter, WebsocketBroadcastService } from '../../lib/index.js';
+import { RealtimeException, RealtimeExceptionFilter, RoomService, WebsocketBroadcastService } from '../../lib/index.js';
 import { signTestToken } from '../../lib/testing/index.js';
 import { UseFilters } from '@nestjs/common';
 import { EventEmitter, once } from 'node:events';
@@ -68,7 +68,7 @@ describe('metrics through the OpenTelemetry API', () => {
   afterEach(() => bed.close());
 
   it('counts connections, handshakes by outcome, messages and handler outcomes by event, client errors, broadcasts and disconnections', async () => {
-    const app = await bed.app({ options: { auth: { secret } }, providers: [MeteredGateway] });
+    const app = await bed.app({ options: { auth: { secret }, rateLimit: { points: 3, durationMs: 60_000 } }, providers: [MeteredGateway] });
     const alice = await bed.client(app, { token: signTestToken({ sub: 'alice' }, secret) });
     const bob = await bed.client(app, { token: signTestToken({ sub: 'bob' }, secret) });
     await expect(bed.client(app, { token: 'forged' })).rejects.toThrow('Unauthorized');
@@ -79,6 +79,8 @@ describe('metrics through the OpenTelemetry API', () => {
     await broadcasts.broadcast('news', 1);
     await broadcasts.sendToUser('bob', 'news', 2);
     await received;
+    expect(await app.get(RoomService).members('nobody-here')).toEqual([]);
+    for (let i = 0; i < 2; i++) await expect(alice.emitWithAck('echo', 'over the limit')).resolves.toMatchObject({ code: 'RATE_LIMITED' });
     const closed = once(app.get(MeteredGateway).disconnects, 'disconnect'); // the server's side of it
     bob.disconnect();
     await closed;
@@ -98,7 +100,12 @@ describe('metrics through the OpenTelemetry API', () => {
       [JSON.stringify({ ...ns, 'realtime.event': 'echo', 'realtime.outcome': 'ok' })]: 3,
       [JSON.stringify({ ...ns, 'realtime.event': 'fail', 'realtime.outcome': 'error' })]: 1,
     });
-    expect(points['realtime.client_errors']).toEqual({ [JSON.stringify({ 'realtime.code': 'BAD_REQUEST' })]: 1 });
+    expect(points['realtime.client_errors']).toEqual({
+      [JSON.stringify({ 'realtime.code': 'BAD_REQUEST' })]: 1,
+      [JSON.stringify({ 'realtime.code': 'RATE_LIMITED' })]: 2,
+    });
+    expect(points['realtime.rate_limited']).toEqual({ [JSON.stringify(ns)]: 2 });
+    expect(points['realtime.cluster_requests']).toEqual({ [JSON.stringify({ 'realtime.kind': 'members', 'realtime.outcome': 'ok' })]: 1 });
     expect(points['realtime.broadcasts']).toEqual({
       [JSON.stringify({ ...ns, 'realtime.kind': 'all' })]: 1,
       [JSON.stringify({ ...ns, 'realtime.kind': 'user' })]: 1,
