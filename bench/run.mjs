@@ -150,6 +150,8 @@ const groups = {
       'realtime, @opentelemetry/api absent': { ...realtime, TELEMETRY: 'absent' },
       'realtime, the API without an SDK': realtime,
       'realtime, an SDK recording metrics and spans': { ...realtime, TELEMETRY: 'sdk' },
+      'realtime, an SDK recording metrics only': { ...realtime, TELEMETRY: 'sdk-metrics' },
+      'realtime, an SDK recording spans only': { ...realtime, TELEMETRY: 'sdk-traces' },
     }),
   async memory() {
     const rows = {};

@@ -6,7 +6,7 @@
 //   ROOM_SIZE: users user0..user<ROOM_SIZE-1> join the room `bench-room` when they connect
 //   RECOVERY=1: realtime with `recovery: true` (connection state recovery)
 //   TELEMETRY: absent (@opentelemetry/api hidden, see harness.mjs) | sdk (metrics and spans recorded into
-//              memory) | unset (the API installed, no SDK registered)
+//              memory) | sdk-metrics | sdk-traces (one of them) | unset (the API installed, no SDK registered)
 // Answers the parent's IPC messages: 'measure' (memory after GC, CPU time), 'fanout' (emit to all),
 // 'toRoom' (emit to `bench-room`), 'sendToUsers' (one message to each of `users` users) and
 // 'presence' (latency of presence and membership look-ups), each with a reply carrying the same `type`.
@@ -179,19 +179,19 @@ async function latencies(count, operation) {
   return times;
 }
 
-if (TELEMETRY === 'sdk') await registerOpenTelemetrySdk();
+if (TELEMETRY?.startsWith('sdk')) await registerOpenTelemetrySdk(TELEMETRY !== 'sdk-traces', TELEMETRY !== 'sdk-metrics');
 
-/** An app's OpenTelemetry SDK, exporting metrics and spans into memory (emptied every second). */
-async function registerOpenTelemetrySdk() {
+/** An app's OpenTelemetry SDK, exporting metrics and/or spans into memory (emptied every second). */
+async function registerOpenTelemetrySdk(withMetrics, withTraces) {
   const { metrics, trace } = await import('@opentelemetry/api');
   const { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } =
     await import('@opentelemetry/sdk-metrics');
   const { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } = await import('@opentelemetry/sdk-trace-base');
   const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 1000 });
-  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  if (withMetrics) metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
   const spanExporter = new InMemorySpanExporter();
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spanExporter)] }));
+  if (withTraces) trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spanExporter)] }));
   setInterval(() => (metricExporter.reset(), spanExporter.reset()), 1000).unref();
 }
 
