@@ -86,8 +86,8 @@ export class RealtimeWsAdapter extends WsAdapter {
   private async authenticate(client: RealtimeWebSocket, request: IncomingMessage): Promise<boolean> {
     client.data = {};
     if (!this.verifier) return true;
-    const token = handshakeToken(request);
     try {
+      const token = handshakeToken(request);
       if (token === undefined) {
         if (this.options.auth?.required === false) return true;
         throw new HandshakeRefusalError('TOKEN_MISSING');

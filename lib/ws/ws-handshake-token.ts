@@ -11,7 +11,9 @@ export const BEARER_PROTOCOL = 'bearer';
 export function handshakeToken(request: IncomingMessage): string | undefined {
   const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
   if (bearer) return bearer[1];
-  const fromQuery = new URL(request.url ?? '/', 'ws://host').searchParams.get('token');
+  // The request target is the client's: parsed as a query string only (a URL parser throws on `//[`).
+  const url = request.url ?? '';
+  const fromQuery = url.includes('?') ? new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('token') : null;
   if (fromQuery) return fromQuery;
   const protocols = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((protocol) => protocol.trim());
   const offered = protocols.indexOf(BEARER_PROTOCOL);

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { WebSocket, type ClientOptions } from 'ws';
 import {
   PresenceService,
@@ -14,6 +15,7 @@ import {
 } from '../../lib/index.js';
 import { signTestToken } from '../../lib/testing/index.js';
 import { RealtimeWsAdapter } from '../../lib/ws/index.js';
+import { freePort } from '../utils/redis-server.js';
 import { TestBed, hostModule } from '../utils/test-bed.js';
 import { NestFactory } from '@nestjs/core';
 
@@ -207,5 +209,42 @@ describe('native ws gateways (nestjs-realtime/ws)', () => {
 
     expect(await client.next()).toEqual({ event: 'exception', data: { status: 'error', code: 'TOKEN_EXPIRED', message: 'Unauthorized' } });
     expect(await client.closed).toEqual({ code: 4401, reason: 'TOKEN_EXPIRED' });
+  });
+
+  it('refuses a handshake whose request target no URL parser takes (`//[`), and keeps serving', async () => {
+    // On a port of its own, the gateway's ws server hands every upgrade to the adapter, whatever its path.
+    const port = await freePort();
+    class OwnPortGateway {}
+    WebSocketGateway(port)(OwnPortGateway);
+    const own = await NestFactory.create(
+      hostModule({ imports: [RealtimeModule.forRoot({ auth: { secret } })], providers: [OwnPortGateway] }),
+      {
+        logger: bed.logger,
+      },
+    );
+    bed.defer(() => own.close());
+    own.useWebSocketAdapter(new RealtimeWsAdapter(own));
+    await own.listen(0, '127.0.0.1');
+
+    const raw = connect(port, '127.0.0.1');
+    bed.defer(() => raw.destroy());
+    await once(raw, 'connect');
+    let received = '';
+    const refused = new Promise<void>((resolve) =>
+      raw.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1');
+        if (received.includes('"code":"TOKEN_MISSING"')) resolve();
+      }),
+    );
+    raw.write(
+      'GET //[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    await refused; // the refusal frame, unmasked: its JSON is readable in the bytes
+    expect(received).toMatch(/^HTTP\/1\.1 101 /);
+
+    const client = await Client.open(`ws://127.0.0.1:${port}/?token=${token('after')}`);
+    clients.push(client);
+    expect(client.socket.readyState).toBe(WebSocket.OPEN);
   });
 });
