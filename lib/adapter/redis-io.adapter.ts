@@ -13,6 +13,7 @@ import { MessageDispatcher } from './message-dispatcher.js';
 import { setUpConnections } from '../connection/connection-setup.js';
 import { RealtimeServerRegistry, type GatewayNamespace } from '../realtime-server.registry.js';
 import { RedisConnections } from '../redis/redis-connections.js';
+import { providedByApp } from '../provided-by-app.js';
 
 /**
  * Nest's `IoAdapter` on the socket.io Redis adapter (or the in-memory one without `redis` options),
@@ -38,7 +39,8 @@ export class RedisIoAdapter extends IoAdapter {
   constructor(appOrHttpServer?: INestApplicationContext | object, options: RealtimeModuleOptions = {}) {
     super(appOrHttpServer);
     this.options = resolveRealtimeOptions(options);
-    this.registry = registryOf(appOrHttpServer);
+    // the registry of the app's RealtimeModule, through which its services see the servers; none when wired by hand
+    this.registry = providedByApp(appOrHttpServer, RealtimeServerRegistry);
   }
 
   /** Connects pub and sub; resolves once both are ready, rejects with an error naming the URL otherwise. */
@@ -143,16 +145,5 @@ export class RedisIoAdapter extends IoAdapter {
       : undefined;
     const given = { cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, connectionStateRecovery };
     return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
-  }
-}
-
-/** The registry of the app's `RealtimeModule`, through which its services see the servers; none when wired by hand. */
-function registryOf(appOrHttpServer: unknown): RealtimeServerRegistry | undefined {
-  const app = appOrHttpServer as Partial<INestApplicationContext> | undefined;
-  if (typeof app?.get !== 'function') return undefined;
-  try {
-    return app.get(RealtimeServerRegistry, { strict: false });
-  } catch {
-    return undefined; // the app does not import RealtimeModule: nothing to tell
   }
 }

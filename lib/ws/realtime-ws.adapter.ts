@@ -16,6 +16,7 @@ import { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import type { RealtimeModuleOptions, ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { resolveRealtimeOptions } from '../realtime-options.resolve.js';
 import { REALTIME_OPTIONS } from '../realtime.constants.js';
+import { providedByApp } from '../provided-by-app.js';
 import { handshakeToken, selectBearerProtocol } from './ws-handshake-token.js';
 import { telemetry } from '../observability/realtime-telemetry.js';
 
@@ -48,9 +49,9 @@ export class RealtimeWsAdapter extends WsAdapter {
    */
   constructor(app?: INestApplicationContext | object, options?: RealtimeModuleOptions) {
     super(app);
-    this.options = resolveRealtimeOptions(options ?? fromApp(app, REALTIME_OPTIONS) ?? {});
+    this.options = resolveRealtimeOptions(options ?? providedByApp(app, REALTIME_OPTIONS) ?? {});
     if (this.options.auth) this.verifier = new JwtVerifier(this.options.auth);
-    fromApp<RealtimeServerRegistry>(app, RealtimeServerRegistry)?.serveNativeWs();
+    providedByApp(app, RealtimeServerRegistry)?.serveNativeWs();
   }
 
   /** As `WsAdapter`, with the frame size limit and the `bearer` subprotocol; a gateway's own options win. */
@@ -141,16 +142,5 @@ function eventOf(frame: unknown): unknown {
     return (JSON.parse(String(frame)) as { event?: unknown }).event;
   } catch {
     return undefined;
-  }
-}
-
-/** What the app provides under `token`, when it is a Nest app that imports `RealtimeModule`. */
-function fromApp<T>(app: unknown, token: symbol | (abstract new (...args: never[]) => T)): T | undefined {
-  const context = app as Partial<INestApplicationContext> | undefined;
-  if (typeof context?.get !== 'function') return undefined;
-  try {
-    return context.get<unknown, T>(token, { strict: false });
-  } catch {
-    return undefined; // the app does not import RealtimeModule
   }
 }
