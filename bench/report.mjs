@@ -25,6 +25,19 @@ function generatorBound(rows) {
   ];
 }
 
+/** Delivery rows: rate, latency until the last client, and the load generator's share of its core. */
+const deliveryTable = (rows) =>
+  table(
+    ['server', 'delivered msgs/s', 'p50 ms', 'p99 ms', 'generator CPU'],
+    Object.entries(rows).map(([name, r]) => [
+      name,
+      cell(r, 'deliveredPerSecond'),
+      cell(r, 'p50'),
+      cell(r, 'p99'),
+      `${fmt(m(r, 'generatorCpu') * 100)}%`,
+    ]),
+  );
+
 const sections = {
   ack: (rows, { settings }, targets) => {
     const [ours, nest, raw, ws] = [rows.realtime, rows.nest, rows.raw, rows.ws].map((row) => m(row, 'acksPerSecond'));
@@ -156,16 +169,7 @@ const sections = {
       '',
       "raw is `io.to('user:<id>').emit()` on the socket.io Redis adapter; realtime is `WebsocketBroadcastService.sendToUser()`. Times are until the last user got the round.",
       '',
-      ...table(
-        ['server', 'delivered msgs/s', 'p50 ms', 'p99 ms', 'generator CPU'],
-        Object.entries(rows).map(([name, r]) => [
-          name,
-          cell(r, 'deliveredPerSecond'),
-          cell(r, 'p50'),
-          cell(r, 'p99'),
-          `${fmt(m(r, 'generatorCpu') * 100)}%`,
-        ]),
-      ),
+      ...deliveryTable(rows),
       ...generatorBound(rows),
       `Ratio: realtime / raw socket.io = **${x(throughput)}** delivered/s, **${x(p99)}** p99.`,
       '',
@@ -186,23 +190,14 @@ const sections = {
       return `${what}: recovery on / off = **${x(throughput)}** delivered/s, **${x(p99)}** p99.`;
     });
     const heap = (name) => m(rows[`${name}, idle connection over Redis`], 'heapKB');
-    const delivery = Object.entries(rows).filter(([, r]) => r.deliveredPerSecond);
+    const delivery = Object.fromEntries(Object.entries(rows).filter(([, r]) => r.deliveredPerSecond));
     return [
       `## Connection state recovery (\`recovery: true\`): what it costs (fan-out: ${messages} messages to ${clients}; sendToUser: ${settings.users} users, ${settings.userRounds} rounds)`,
       '',
       "One instance: socket.io's in-memory recovery. Over Redis: Redis Streams, where every message, the sending instance's own clients' too, is delivered through the stream.",
       '',
-      ...table(
-        ['server', 'delivered msgs/s', 'p50 ms', 'p99 ms', 'generator CPU'],
-        delivery.map(([name, r]) => [
-          name,
-          cell(r, 'deliveredPerSecond'),
-          cell(r, 'p50'),
-          cell(r, 'p99'),
-          `${fmt(m(r, 'generatorCpu') * 100)}%`,
-        ]),
-      ),
-      ...generatorBound(Object.fromEntries(delivery)),
+      ...deliveryTable(delivery),
+      ...generatorBound(delivery),
       ...lines.map((line) => `- ${line}`),
       `- Heap per idle connection over Redis: ${fmt(heap('realtime'))} KB off, ${fmt(heap('realtime + recovery'))} KB on (**${x(heap('realtime + recovery') / heap('realtime'))}**).`,
       `- Redis memory of the stream: **${fmt(m(rows['realtime + recovery, stream'], 'streamKBPer10k'))} KB per 10,000 messages kept** (this benchmark's payload, a number; add your payloads' size).`,
