@@ -106,7 +106,8 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
     kind: 'all' | 'room' | 'user',
     emit: (to: Broadcaster) => void,
   ): Promise<void> {
-    telemetry.add('broadcasts', { 'realtime.namespace': namespace, 'realtime.kind': kind });
+    // guarded: a send is a hot path, and its attributes would be made for nothing without an SDK
+    if (telemetry.enabled) telemetry.add('broadcasts', { 'realtime.namespace': namespace, 'realtime.kind': kind });
     const base =
       (this.registry.namespaceNamed(namespace, 'WebsocketBroadcastService') as Broadcaster | undefined) ??
       (await this.emitterNamespace(namespace));

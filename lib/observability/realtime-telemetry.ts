@@ -1,21 +1,15 @@
-import type { Context, Span, Tracer } from '@opentelemetry/api';
+import type { Context, Meter, Span, Tracer } from '@opentelemetry/api';
 
 /** Attributes of bounded cardinality only: namespaces, handled event names, codes, reasons, outcomes. */
 type Attributes = Record<string, string>;
 
-/** The parts of the OpenTelemetry metrics API used here (declared, so that apps without it need nothing). */
+/**
+ * A counter, up-down counter or histogram, as one type: what the table below creates. (The API's types
+ * are imported as types only, in private members: the published declarations do not name the package.)
+ */
 interface Instrument {
   add?(value: number, attributes?: Attributes): void;
   record?(value: number, attributes?: Attributes): void;
-}
-interface ObservableGauge {
-  addCallback(callback: (result: { observe(value: number, attributes?: Attributes): void }) => void): void;
-}
-interface Meter {
-  createObservableGauge(name: string, options: { description: string; unit?: string }): ObservableGauge;
-  createCounter(name: string, options: { description: string; unit?: string }): Instrument;
-  createUpDownCounter(name: string, options: { description: string; unit?: string }): Instrument;
-  createHistogram(name: string, options: { description: string; unit?: string }): Instrument;
 }
 
 /** Every instrument: its name, kind, unit and what it counts (the README's table says the same). */
