@@ -28,7 +28,7 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
   private readonly instanceId = randomUUID();
   private readonly pending = new Set<Promise<void>>();
   private readonly announcer?: PresenceAnnouncer;
-  /** With `recovery`: sockets closing for a reason they may recover from, by `<namespace>:<id>`. */
+  /** With `recovery`: sockets closing for a reason they may recover from, by entry socket. */
   private readonly departing = new Set<string>();
   /** With `recovery`: the entries of such sockets, kept (and refreshed) for the window, by entry socket. */
   private readonly lingering = new Map<string, { entries: PresenceEntry[]; timer: NodeJS.Timeout }>();
@@ -92,7 +92,7 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
       'join-room',
       guardCallback(this.logger, context, (room: unknown, socketId: string) => {
         const entry = this.entryOf(namespace, room, socketId);
-        if (entry) this.run(this.store.add(entry), (first) => first && this.announce(namespace, entry, 'joined'));
+        if (entry) this.add(namespace, entry);
       }),
     );
     namespace.adapter.on(
@@ -100,7 +100,7 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
       guardCallback(this.logger, context, (room: unknown, socketId: string) => {
         const entry = this.entryOf(namespace, room, socketId);
         if (!entry) return;
-        if (this.departing.has(`${namespace.name}:${socketId}`)) this.linger(namespace, entry);
+        if (this.departing.has(entry.socket)) this.linger(namespace, entry);
         else this.remove(namespace, entry);
       }),
     );
@@ -119,14 +119,13 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
    */
   private followRecovery(socket: Socket): void {
     const namespace = socket.nsp;
-    const key = `${namespace.name}:${socket.id}`;
+    const key = this.entrySocket(namespace, socket.id);
     if (socket.recovered) {
-      const kept = this.lingering.get(this.entrySocket(namespace, socket.id));
-      clearTimeout(kept?.timer);
-      this.lingering.delete(this.entrySocket(namespace, socket.id));
+      clearTimeout(this.lingering.get(key)?.timer);
+      this.lingering.delete(key);
       for (const room of socket.rooms) {
         const entry = typeof room === 'string' && !room.startsWith(USER_ROOM_PREFIX) && this.entryOf(namespace, room, socket.id);
-        if (entry) this.run(this.store.add(entry), (first) => first && this.announce(namespace, entry, 'joined'));
+        if (entry) this.add(namespace, entry);
       }
     }
     socket.once('disconnecting', (reason: string) => isRecoverableDisconnect(reason) && this.departing.add(key));
@@ -144,6 +143,10 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
     };
     kept.entries.push(entry);
     this.lingering.set(entry.socket, kept);
+  }
+
+  private add(namespace: Namespace, entry: PresenceEntry): void {
+    this.run(this.store.add(entry), (first) => first && this.announce(namespace, entry, 'joined'));
   }
 
   private remove(namespace: Namespace, entry: PresenceEntry): void {
