@@ -8,7 +8,7 @@ import type { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { handleClientRoomEvents } from '../rooms/client-room-events.js';
-import { recoveryAttempt, sendResync } from '../recovery/resync.js';
+import { reportRecovery } from '../recovery/resync.js';
 import { telemetry } from '../observability/realtime-telemetry.js';
 import { answerUnknownEvents } from './unknown-event.middleware.js';
 
@@ -48,20 +48,13 @@ export function setUpConnections(server: Server, options: ResolvedRealtimeOption
       answerUnknownEvents(socket);
       next();
     });
-    if (options.recovery && !options.redis) namespace.on('connection', resyncIfNotRecovered);
+    if (options.recovery && !options.redis) namespace.on('connection', (socket: Socket) => reportRecovery(socket));
     if (telemetry.enabled) namespace.on('connection', countConnection);
   };
   setUp(server.of('/'));
   server.on('new_namespace', guardCallback(logger, 'Setting up a namespace', setUp));
   // After the listener above, so that a namespace opened later gets its auth before presence sees it.
   registry?.register(server, { label, redis });
-}
-
-/** socket.io's in-memory recovery keeps a session for the window, and packets only after a client's offset. */
-function resyncIfNotRecovered(socket: Socket): void {
-  if (socket.recovered) telemetry.add('recovered', { 'realtime.namespace': socket.nsp.name });
-  const attempt = !socket.recovered && recoveryAttempt(socket);
-  if (attempt) sendResync(socket, attempt.offset ? 'WINDOW_EXPIRED' : 'NO_OFFSET');
 }
 
 function countConnection(socket: Socket): void {

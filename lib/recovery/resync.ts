@@ -17,7 +17,7 @@ export type ResyncReason =
   'WINDOW_EXPIRED' | 'HISTORY_TRIMMED' | 'BUFFER_OVERFLOW' | 'NO_OFFSET' | 'INVALID_OFFSET' | 'HISTORY_UNAVAILABLE';
 
 /** The session id and position a reconnecting client sends; none on a first connection. */
-export function recoveryAttempt(socket: Socket): { pid: string; offset?: string } | undefined {
+function recoveryAttempt(socket: Socket): { pid: string; offset?: string } | undefined {
   const { pid, offset } = socket.handshake.auth as { pid?: unknown; offset?: unknown };
   if (typeof pid !== 'string') return undefined;
   return { pid, offset: typeof offset === 'string' ? offset : undefined };
@@ -27,4 +27,15 @@ export function recoveryAttempt(socket: Socket): { pid: string; offset?: string 
 export function sendResync(socket: Socket, reason: ResyncReason): void {
   telemetry.add('resyncs', { 'realtime.namespace': socket.nsp.name, 'realtime.reason': reason });
   socket.emit(RESYNC_EVENT, { reason });
+}
+
+/**
+ * After a connection: counts a recovered socket, or tells a client whose recovery failed why, with the
+ * reason `knownReason` found for its session id if any; otherwise its session is gone (or it had no
+ * position to come back to). A first connection is told nothing.
+ */
+export function reportRecovery(socket: Socket, knownReason: (pid: string) => ResyncReason | undefined = () => undefined): void {
+  if (socket.recovered) return telemetry.add('recovered', { 'realtime.namespace': socket.nsp.name });
+  const attempt = recoveryAttempt(socket);
+  if (attempt) sendResync(socket, knownReason(attempt.pid) ?? (attempt.offset ? 'WINDOW_EXPIRED' : 'NO_OFFSET'));
 }

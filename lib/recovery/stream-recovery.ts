@@ -4,8 +4,7 @@ import type { Namespace, Socket } from 'socket.io';
 import { guardCallback } from '../errors/guard-callback.js';
 import type { RedisClient } from '../redis/redis-connections.js';
 import { OFFSET_EVENT } from '../realtime.constants.js';
-import { telemetry } from '../observability/realtime-telemetry.js';
-import { recoveryAttempt, sendResync, type ResyncReason } from './resync.js';
+import { reportRecovery, sendResync, type ResyncReason } from './resync.js';
 import { pidOf, type SessionKeeper, type StoredSession } from './session-keeper.js';
 import {
   compareStreamIds,
@@ -152,17 +151,16 @@ export class StreamRecovery {
   }
 
   private onConnection(socket: Socket): void {
+    reportRecovery(socket, (pid) => {
+      const reason = this.failures.get(pid);
+      this.failures.delete(pid);
+      return reason;
+    });
     if (socket.recovered) {
-      telemetry.add('recovered', { 'realtime.namespace': socket.nsp.name });
       const from = this.replayFrom.get(socket.id);
       this.replayFrom.delete(socket.id);
       if (from) void this.catchUp(socket, from);
       return;
-    }
-    const attempt = recoveryAttempt(socket);
-    if (attempt) {
-      sendResync(socket, this.failures.get(attempt.pid) ?? (attempt.offset ? 'WINDOW_EXPIRED' : 'NO_OFFSET'));
-      this.failures.delete(attempt.pid);
     }
     // Straight to the client: the position must not become a stream entry of its own.
     if (pidOf(socket)) sendEvent(socket, [OFFSET_EVENT, this.position]);
