@@ -226,7 +226,7 @@ const sections = {
           `${fmt(m(r, 'serverCpu') * 100)}%`,
         ]),
       ),
-      `Ratios to the API absent: without an SDK **${x(ratio(noSdk, absent))}**, with an SDK recording metrics and a span per message **${x(ratio(sdk, absent))}** (metrics only ${x(ratio(acks('an SDK recording metrics only'), absent))}, spans only ${x(ratio(acks('an SDK recording spans only'), absent))}).`,
+      `Ratios to the API absent: without an SDK **${x(ratio(noSdk, absent))}**, with an SDK recording metrics and a span per message **${x(ratio(sdk, absent))}** (metrics only ${x(ratio(acks('an SDK recording metrics only'), absent))}, spans only ${x(ratio(acks('an SDK recording spans only'), absent))}, metrics and 1 trace in 10 sampled ${x(ratio(acks('an SDK recording metrics and 1 trace in 10'), absent))}).`,
       '',
     ];
   },

@@ -152,6 +152,7 @@ const groups = {
       'realtime, an SDK recording metrics and spans': { ...realtime, TELEMETRY: 'sdk' },
       'realtime, an SDK recording metrics only': { ...realtime, TELEMETRY: 'sdk-metrics' },
       'realtime, an SDK recording spans only': { ...realtime, TELEMETRY: 'sdk-traces' },
+      'realtime, an SDK recording metrics and 1 trace in 10': { ...realtime, TELEMETRY: 'sdk-sampled' },
     }),
   async memory() {
     const rows = {};

@@ -6,7 +6,8 @@
 //   ROOM_SIZE: users user0..user<ROOM_SIZE-1> join the room `bench-room` when they connect
 //   RECOVERY=1: realtime with `recovery: true` (connection state recovery)
 //   TELEMETRY: absent (@opentelemetry/api hidden, see harness.mjs) | sdk (metrics and spans recorded into
-//              memory) | sdk-metrics | sdk-traces (one of them) | unset (the API installed, no SDK registered)
+//              memory) | sdk-metrics | sdk-traces (one of them) | sdk-sampled (metrics, and spans for one
+//              trace in ten) | unset (the API installed, no SDK registered)
 // Answers the parent's IPC messages: 'measure' (memory after GC, CPU time), 'fanout' (emit to all),
 // 'toRoom' (emit to `bench-room`), 'sendToUsers' (one message to each of `users` users) and
 // 'presence' (latency of presence and membership look-ups), each with a reply carrying the same `type`.
@@ -179,19 +180,24 @@ async function latencies(count, operation) {
   return times;
 }
 
-if (TELEMETRY?.startsWith('sdk')) await registerOpenTelemetrySdk(TELEMETRY !== 'sdk-traces', TELEMETRY !== 'sdk-metrics');
+if (TELEMETRY?.startsWith('sdk')) {
+  await registerOpenTelemetrySdk(TELEMETRY !== 'sdk-traces', TELEMETRY !== 'sdk-metrics', TELEMETRY === 'sdk-sampled' ? 0.1 : 1);
+}
 
-/** An app's OpenTelemetry SDK, exporting metrics and/or spans into memory (emptied every second). */
-async function registerOpenTelemetrySdk(withMetrics, withTraces) {
+/** An app's OpenTelemetry SDK, exporting metrics and/or spans (the `sampled` share of traces) into memory (emptied every second). */
+async function registerOpenTelemetrySdk(withMetrics, withTraces, sampled) {
   const { metrics, trace } = await import('@opentelemetry/api');
   const { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } =
     await import('@opentelemetry/sdk-metrics');
-  const { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } = await import('@opentelemetry/sdk-trace-base');
+  const { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, ParentBasedSampler, TraceIdRatioBasedSampler } =
+    await import('@opentelemetry/sdk-trace-base');
   const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 1000 });
   if (withMetrics) metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
   const spanExporter = new InMemorySpanExporter();
-  if (withTraces) trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spanExporter)] }));
+  const sampler = new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(sampled) });
+  if (withTraces)
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ sampler, spanProcessors: [new BatchSpanProcessor(spanExporter)] }));
   setInterval(() => (metricExporter.reset(), spanExporter.reset()), 1000).unref();
 }
 

@@ -3,7 +3,7 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import { isObservable, type Observable, type Subscription } from 'rxjs';
 import type { Socket } from 'socket.io';
 import { inFlight, isAck, type Ack } from '../errors/client-reply.js';
-import { telemetry } from '../observability/realtime-telemetry.js';
+import { telemetry, type MessageObservation } from '../observability/realtime-telemetry.js';
 import { guardCallback } from '../errors/guard-callback.js';
 
 /** What Nest hands `bindMessageHandlers` besides the handlers, and the adapter's payload mapping. */
@@ -78,13 +78,14 @@ export class MessageDispatcher {
     // as rxjs fromEvent hands them to Nest's binding: one argument as is, several as an array
     const { data, ack } = binding.mapPayload(payload.length > 1 ? payload : payload[0]);
     const replyTo = handler.isAckHandledManually ? undefined : ack;
-    const observed = telemetry.enabled || telemetry.tracingEnabled ? observe(socket, handler.message as string) : undefined;
+    const event = handler.message as string;
+    const observation = observe(socket, event);
     let result: unknown;
     try {
-      result = observed ? observed.run(() => handler.callback(data, ack)) : handler.callback(data, ack);
+      result = observation ? observation.run(() => handler.callback(data, ack)) : handler.callback(data, ack);
     } catch (error) {
       this.logger.error(error);
-      observed?.done('INTERNAL');
+      if (observation) observed(observation, socket, event, 'INTERNAL');
       return;
     }
     // Nest's transform awaits the result and wraps it in an Observable; a plain value (what most
@@ -92,10 +93,10 @@ export class MessageDispatcher {
     void Promise.resolve(result)
       .then((value) => (isObservable(value) ? this.stream(socket, binding.transform(value), replyTo) : respond(socket, value, replyTo)))
       .then(
-        () => observed?.done(),
+        () => observation && observed(observation, socket, event),
         (error: unknown) => {
           this.logger.error(error);
-          observed?.done('INTERNAL');
+          if (observation) observed(observation, socket, event, 'INTERNAL');
         },
       );
   }
@@ -131,25 +132,22 @@ function respond(socket: Socket, response: unknown, ack: Ack | undefined): void 
 }
 
 /**
- * Counts the message, times its handler and runs it in a span (each when telemetry is on). `done`
- * records the outcome: the code of the error answered for the event while the handler ran, or of the
- * handler's own failure (`INTERNAL`), else ok.
+ * Counts the message, times its handler and opens its span (when telemetry is on), and notes the event
+ * as running so that an error answered for it meanwhile is its outcome (see `replyWithError`).
  */
-function observe(socket: Socket, event: string): { run<T>(handler: () => T): T; done(failure?: string): void } {
-  const namespace = socket.nsp.name;
-  telemetry.add('messages', { 'realtime.namespace': namespace, 'realtime.event': event });
-  const span = telemetry.messageSpan(socket, namespace, event);
-  const startedAt = performance.now();
+function observe(socket: Socket, event: string): MessageObservation | undefined {
+  const observation = telemetry.observeMessage(socket, socket.nsp.name, event);
+  if (!observation) return undefined;
   let running = inFlight.get(socket);
   if (!running) inFlight.set(socket, (running = new Map<string, string | undefined>()));
   running.set(event, undefined);
-  return {
-    run: (handler) => (span ? span.run(handler) : handler()),
-    done: (failure) => {
-      const code = failure ?? running.get(event);
-      running.delete(event);
-      telemetry.handled(namespace, event, code ? 'error' : 'ok', startedAt);
-      span?.end(code);
-    },
-  };
+  return observation;
+}
+
+/** Records the outcome: the handler's own failure (`INTERNAL`), else the code of an error answered while it ran, else ok. */
+function observed(observation: MessageObservation, socket: Socket, event: string, failure?: string): void {
+  const running = inFlight.get(socket);
+  const code = failure ?? running?.get(event);
+  running?.delete(event);
+  observation.done(code);
 }

@@ -17,7 +17,6 @@ const INSTRUMENTS = {
   connections: ['realtime.connections', 'upDown', '{connection}', 'Open connections'],
   handshakes: ['realtime.handshakes', 'counter', '{handshake}', 'Handshakes, by outcome (accepted, refused) and refusal code'],
   disconnections: ['realtime.disconnections', 'counter', '{disconnection}', 'Disconnections, by socket.io reason'],
-  messages: ['realtime.messages', 'counter', '{message}', 'Messages received for a registered handler, by event'],
   handlerDuration: ['realtime.handler.duration', 'histogram', 's', 'Time a handler took, by event and outcome (ok, error)'],
   clientErrors: ['realtime.client_errors', 'counter', '{error}', 'Errors answered to clients, by code'],
   rateLimited: ['realtime.rate_limited', 'counter', '{message}', 'Messages refused by flood control'],
@@ -37,6 +36,47 @@ const INSTRUMENTS = {
 
 type InstrumentName = keyof typeof INSTRUMENTS;
 
+/** One registered handler's event in one namespace: its message count and what it is recorded with, made once. */
+interface HandledEvent {
+  /** Messages received, reported by `realtime.messages` when the SDK collects (no record per message). */
+  received: number;
+  readonly attributes: Attributes;
+  readonly ok: Attributes;
+  readonly error: Attributes;
+  readonly spanName: string;
+}
+
+/**
+ * One handled message being observed: its span (when tracing) and start time. `done` records the
+ * handler's duration with the outcome, an error `code` when one was answered or the handler failed.
+ */
+export class MessageObservation {
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly handled: HandledEvent,
+    private readonly duration: Instrument | undefined,
+    private readonly tracing: { api: typeof import('@opentelemetry/api'); span: Span; context: Context } | undefined,
+  ) {}
+
+  /** Calls the handler, in the span's context when tracing (its own spans become children). */
+  run<T>(handler: () => T): T {
+    return this.tracing ? this.tracing.api.context.with(this.tracing.context, handler) : handler();
+  }
+
+  done(code?: string): void {
+    this.duration?.record?.((performance.now() - this.startedAt) / 1000, code ? this.handled.error : this.handled.ok);
+    if (!this.tracing) return;
+    const { api, span } = this.tracing;
+    if (span.isRecording()) {
+      span.setAttribute('realtime.outcome', code ? 'error' : 'ok');
+      if (code) span.setAttribute('realtime.code', code);
+      if (code) span.setStatus({ code: api.SpanStatusCode.ERROR, message: code });
+    }
+    span.end();
+  }
+}
+
 /**
  * Metrics through the OpenTelemetry API, when the app has `@opentelemetry/api` (an optional peer) and
  * has registered an SDK before `RealtimeModule` starts; otherwise nothing is recorded, and the message
@@ -46,6 +86,8 @@ export class RealtimeTelemetry {
   private instruments?: Record<InstrumentName, Instrument>;
   private tracing?: { api: typeof import('@opentelemetry/api'); tracer: Tracer };
   private readonly parents = new WeakMap<object, Context>();
+  /** Per namespace, per event name of a registered handler. */
+  private readonly handledEvents = new Map<string, Map<string, HandledEvent>>();
   private readonly redisConnections = new Set<{ ready: boolean; state: { connections: string } }>();
   private loading?: Promise<void>;
 
@@ -65,6 +107,15 @@ export class RealtimeTelemetry {
               for (const redis of this.redisConnections)
                 result.observe(redis.ready ? 1 : 0, { 'realtime.connections': redis.state.connections });
             });
+          meter
+            .createObservableCounter('realtime.messages', {
+              description: 'Messages received for a registered handler, by event',
+              unit: '{message}',
+            })
+            .addCallback((result) => {
+              for (const events of this.handledEvents.values())
+                for (const handled of events.values()) result.observe(handled.received, handled.attributes);
+            });
         }
         const provider = api.trace.getTracerProvider();
         const tracer =
@@ -83,35 +134,45 @@ export class RealtimeTelemetry {
     return this.instruments !== undefined;
   }
 
-  /** Whether handled messages get spans. */
-  get tracingEnabled(): boolean {
-    return this.tracing !== undefined;
-  }
-
   /**
-   * A span `<namespace> <event>` for one handled message, child of the span whose W3C `traceparent`
-   * the client sent in its handshake auth (through the app's propagator), if any. `run` calls the
-   * handler in the span's context (its own spans become children); `end` closes it with the outcome.
+   * Counts a message for a registered handler and, when tracing, starts its span `<namespace> <event>`,
+   * child of the span whose W3C `traceparent` the client sent in its handshake auth (through the app's
+   * propagator), if any. Undefined when neither metrics nor traces are recorded.
    */
-  messageSpan(
+  observeMessage(
     client: { handshake?: { auth?: Record<string, unknown> } },
     namespace: string,
     event: string,
-  ): { run<T>(handler: () => T): T; end(code?: string): void } | undefined {
-    if (!this.tracing) return undefined;
-    const { api, tracer } = this.tracing;
-    const parent = this.parentOf(client);
-    const attributes = { 'realtime.namespace': namespace, 'realtime.event': event };
-    const span: Span = tracer.startSpan(`${namespace} ${event}`, { kind: api.SpanKind.SERVER, attributes }, parent);
-    return {
-      run: (handler) => api.context.with(api.trace.setSpan(parent, span), handler),
-      end: (code) => {
-        span.setAttribute('realtime.outcome', code ? 'error' : 'ok');
-        if (code) span.setAttribute('realtime.code', code);
-        if (code) span.setStatus({ code: api.SpanStatusCode.ERROR, message: code });
-        span.end();
-      },
-    };
+  ): MessageObservation | undefined {
+    if (!this.instruments && !this.tracing) return undefined;
+    const handled = this.handledEvent(namespace, event);
+    handled.received++;
+    let tracing: { api: typeof import('@opentelemetry/api'); span: Span; context: Context } | undefined;
+    if (this.tracing) {
+      const { api, tracer } = this.tracing;
+      const parent = this.parentOf(client);
+      const span = tracer.startSpan(handled.spanName, { kind: api.SpanKind.SERVER, attributes: handled.attributes }, parent);
+      tracing = { api, span, context: api.trace.setSpan(parent, span) };
+    }
+    return new MessageObservation(handled, this.instruments?.handlerDuration, tracing);
+  }
+
+  private handledEvent(namespace: string, event: string): HandledEvent {
+    let events = this.handledEvents.get(namespace);
+    if (!events) this.handledEvents.set(namespace, (events = new Map<string, HandledEvent>()));
+    let handled = events.get(event);
+    if (!handled) {
+      const attributes = { 'realtime.namespace': namespace, 'realtime.event': event };
+      handled = {
+        received: 0,
+        attributes,
+        ok: { ...attributes, 'realtime.outcome': 'ok' },
+        error: { ...attributes, 'realtime.outcome': 'error' },
+        spanName: `${namespace} ${event}`,
+      };
+      events.set(event, handled);
+    }
+    return handled;
   }
 
   /** The context of the client's `traceparent` (extracted once per connection), else the root context. */
@@ -150,16 +211,6 @@ export class RealtimeTelemetry {
       this.add('clusterRequests', { 'realtime.kind': kind, 'realtime.outcome': outcome });
       throw error;
     }
-  }
-
-  /** A handler's duration, from `performance.now()` at its start. */
-  handled(namespace: string, event: string, outcome: 'ok' | 'error', startedAt: number): void {
-    const seconds = (performance.now() - startedAt) / 1000;
-    this.instruments?.handlerDuration.record?.(seconds, {
-      'realtime.namespace': namespace,
-      'realtime.event': event,
-      'realtime.outcome': outcome,
-    });
   }
 }
 
