@@ -108,6 +108,7 @@ export class StreamWriter {
       },
       () => {
         write.state = 'uncertain';
+        telemetry.add('buffered', {});
         this.goDown();
       },
     );

@@ -7,7 +7,8 @@ import { signTestToken } from '../../lib/testing/index.js';
 import { UseFilters } from '@nestjs/common';
 import { EventEmitter, once } from 'node:events';
 import { nextEvent } from '../utils/events.js';
-import { TestBed } from '../utils/test-bed.js';
+import { RedisServer } from '../utils/redis-server.js';
+import { TestBed, uniquePrefix } from '../utils/test-bed.js';
 
 const secret = 'metrics-secret';
 
@@ -134,5 +135,36 @@ describe('metrics through the OpenTelemetry API', () => {
     expect(points['realtime.recovery.resyncs']).toEqual({
       [JSON.stringify({ 'realtime.namespace': '/', 'realtime.reason': 'WINDOW_EXPIRED' })]: 1,
     });
+  });
+
+  it('reports Redis readiness per role, reconnects, and the messages buffered and dropped while Redis was down', async () => {
+    const redis = await RedisServer.start(); // our own: the test stops it
+    try {
+      const recovery = { bufferMaxMessages: 3 };
+      const options = { redis: { url: redis.url, keyPrefix: uniquePrefix('metrics') }, recovery, presence: false as const };
+      const app = await bed.app({ options, providers: [MeteredGateway] });
+      const alice = await bed.client(app);
+      const ready = async () => (await reader.points())['realtime.redis.ready'];
+      const role = (connections: string) => JSON.stringify({ 'realtime.connections': connections });
+      expect(await ready()).toEqual({ [role('stream, stream-read, stream-sub')]: 1 });
+
+      await redis.stop();
+      await bed.logger.waitFor(/is unavailable/);
+      expect(await ready()).toEqual({ [role('stream, stream-read, stream-sub')]: 0 });
+      const broadcasts = app.get(WebsocketBroadcastService);
+      for (let n = 1; n <= 5; n++) await broadcasts.broadcast('news', n);
+      const resync = nextEvent(alice, 'realtime:resync', 10_000);
+      await redis.start();
+      await bed.logger.waitFor(/is back/);
+      await resync;
+
+      const points = await reader.points();
+      expect(points['realtime.redis.ready']).toEqual({ [role('stream, stream-read, stream-sub')]: 1 });
+      expect(points['realtime.redis.reconnects']).toEqual({ [role('stream, stream-read, stream-sub')]: 1 });
+      expect(points['realtime.recovery.buffered']).toEqual({ '{}': 5 });
+      expect(points['realtime.recovery.dropped']).toEqual({ '{}': 2 });
+    } finally {
+      await redis.stop();
+    }
   });
 });
