@@ -4,13 +4,22 @@ import type { ServerOptions, Socket } from 'socket.io';
 
 /** Scale-out over Redis. Leave it out to run one instance on socket.io's in-memory adapter. */
 export interface RealtimeRedisOptions {
-  /** Redis URL, e.g. `redis://localhost:6379` or `rediss://user:pass@host:6380/0`. Give this or `client`. */
+  /** Redis URL, e.g. `redis://localhost:6379` or `rediss://user:pass@host:6380/0`. Give this, `nodes` or `client`. */
   url?: string;
+  /** A Redis Cluster's startup nodes, e.g. `[{ host: '10.0.0.1', port: 6379 }]`. Give this, `url` or `client`. */
+  nodes?: RedisClusterNode[];
   /**
    * An existing ioredis client or Cluster. It is duplicated for pub/sub and never closed by the library.
-   * Give this or `url`.
+   * Give this, `url` or `nodes`.
    */
   client?: Redis | Cluster;
+  /**
+   * How instances reach each other: `'pubsub'` (PUBLISH, which a Redis Cluster copies to every node) or
+   * `'sharded'` (Redis 7 sharded pub/sub, SPUBLISH: each channel lives on one shard, so a Cluster's
+   * publish capacity grows with its masters). Not with `recovery` yet.
+   * @default 'pubsub'
+   */
+  mode?: 'pubsub' | 'sharded';
   /**
    * Prefix of every Redis channel and key; instances hear each other only when it is the same.
    * @default 'realtime'
@@ -21,6 +30,12 @@ export interface RealtimeRedisOptions {
    * @default 5000
    */
   requestsTimeout?: number;
+}
+
+/** One startup node of a Redis Cluster. */
+export interface RedisClusterNode {
+  host: string;
+  port: number;
 }
 
 /** Handshake JWT authentication. */
@@ -208,7 +223,7 @@ export interface RealtimeOptionsFactory {
 }
 
 /** `redis` with its defaults filled in. */
-export type ResolvedRedisOptions = RealtimeRedisOptions & Required<Pick<RealtimeRedisOptions, 'keyPrefix' | 'requestsTimeout'>>;
+export type ResolvedRedisOptions = RealtimeRedisOptions & Required<Pick<RealtimeRedisOptions, 'keyPrefix' | 'requestsTimeout' | 'mode'>>;
 
 /** `auth` with its defaults filled in. */
 export type ResolvedAuthOptions = RealtimeAuthOptions &

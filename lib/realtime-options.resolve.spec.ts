@@ -4,7 +4,7 @@ import { resolveRealtimeOptions } from './realtime-options.resolve.js';
 describe('resolveRealtimeOptions', () => {
   it('fills in every default', () => {
     expect(resolveRealtimeOptions({ redis: { url: 'redis://localhost:6379' }, auth: { secret: 's' } })).toEqual({
-      redis: { url: 'redis://localhost:6379', keyPrefix: 'realtime', requestsTimeout: 5000 },
+      redis: { url: 'redis://localhost:6379', keyPrefix: 'realtime', requestsTimeout: 5000, mode: 'pubsub' },
       auth: { secret: 's', algorithms: ['HS256'], clockTolerance: 0, required: true, expiryGraceMs: 30_000 },
       rateLimit: { points: 100, durationMs: 1000 },
       namespace: '/',

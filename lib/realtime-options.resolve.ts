@@ -47,6 +47,7 @@ function resolveRedis(redis: RealtimeRedisOptions): ResolvedRedisOptions {
     ...redis,
     keyPrefix: redis.keyPrefix ?? DEFAULT_KEY_PREFIX,
     requestsTimeout: redis.requestsTimeout ?? DEFAULT_REQUESTS_TIMEOUT_MS,
+    mode: redis.mode ?? 'pubsub',
   };
 }
 

@@ -20,7 +20,7 @@ describe('validateRealtimeOptions', () => {
   it('accepts every documented option and returns the same object', () => {
     const client = new Redis({ lazyConnect: true });
     const options = {
-      redis: { client, keyPrefix: 'chat', requestsTimeout: 2000 },
+      redis: { client, keyPrefix: 'chat', requestsTimeout: 2000, mode: 'sharded' as const },
       auth: {
         secret: 's3cret',
         algorithms: ['HS512'],
@@ -41,9 +41,10 @@ describe('validateRealtimeOptions', () => {
       rateLimit: { points: 10, durationMs: 1000 },
       rooms: { authorize: () => true },
       presence: { ttlMs: 10_000, roomEvents: (room: string) => (room.startsWith('live:') ? false : 'diff'), diffIntervalMs: 250 },
-      recovery: { maxDisconnectionMs: 60_000, streamMaxLength: 50_000, bufferMaxMessages: 0, bufferMaxAgeMs: 10_000 },
     };
     expect(validateRealtimeOptions(options)).toBe(options);
+    const recovery = { maxDisconnectionMs: 60_000, streamMaxLength: 50_000, bufferMaxMessages: 0, bufferMaxAgeMs: 10_000 };
+    expect(validateRealtimeOptions({ redis: { nodes: [{ host: '10.0.0.1', port: 6379 }], mode: 'pubsub' }, recovery })).toBeDefined();
     expect(
       validateRealtimeOptions({
         redis: { url: 'rediss://u:p@host:6380/1' },
@@ -95,17 +96,37 @@ describe('validateRealtimeOptions', () => {
     [
       'an unknown redis option',
       { redis: { host: 'localhost' } },
-      'Invalid RealtimeModule option "redis.host": unknown option. Known options here: url, client, keyPrefix, requestsTimeout.',
+      'Invalid RealtimeModule option "redis.host": unknown option. Known options here: url, nodes, client, keyPrefix, requestsTimeout, mode.',
     ],
     [
-      'redis without url or client',
+      'redis without url, nodes or client',
       { redis: {} },
-      'Invalid RealtimeModule option "redis": give "url" or "client". To run one instance without Redis, leave "redis" out.',
+      'Invalid RealtimeModule option "redis": give "url", "nodes" (a Cluster) or "client". To run one instance without Redis, leave "redis" out.',
     ],
     [
       'redis with url and client',
       { redis: { url: 'redis://a', client: { duplicate() {} } } },
-      'Invalid RealtimeModule option "redis": give either "url" or "client", not both.',
+      'Invalid RealtimeModule option "redis": give one of "url", "nodes" (a Cluster) or "client", not "url" and "client".',
+    ],
+    [
+      'cluster nodes without a port',
+      { redis: { nodes: [{ host: '10.0.0.1' }] } },
+      `Invalid RealtimeModule option "redis.nodes[0]": expected { host: string, port: number }, got the object { host: '10.0.0.1' }.`,
+    ],
+    [
+      'an empty list of cluster nodes',
+      { redis: { nodes: [] } },
+      `Invalid RealtimeModule option "redis.nodes": expected a non-empty array of startup nodes like [{ host: '10.0.0.1', port: 6379 }], got the array [].`,
+    ],
+    [
+      'an unknown redis mode',
+      { redis: { url: 'redis://a', mode: 'streams' } },
+      `Invalid RealtimeModule option "redis.mode": expected 'pubsub' or 'sharded', got the string "streams".`,
+    ],
+    [
+      'recovery with sharded pub/sub',
+      { redis: { url: 'redis://a', mode: 'sharded' }, recovery: true },
+      `Invalid RealtimeModule option "recovery": cannot be used with redis.mode 'sharded' yet: recovery keeps every message in one Redis stream (one shard), which sharded pub/sub is meant to avoid. Use redis.mode 'pubsub' with recovery, or turn recovery off.`,
     ],
     [
       'a URL without scheme',

@@ -64,17 +64,52 @@ function redisClient(value: unknown, name: string): void {
   }
 }
 
+function clusterNodes(value: unknown, name: string): void {
+  if (!Array.isArray(value) || value.length === 0) {
+    fail(name, `expected a non-empty array of startup nodes like [{ host: '10.0.0.1', port: 6379 }], got ${describe(value)}.`);
+  }
+  value.forEach((node: unknown, i) => {
+    const port = isPlainObject(node) ? node.port : undefined;
+    if (!isPlainObject(node) || typeof node.host !== 'string' || node.host === '' || !Number.isInteger(port) || (port as number) <= 0) {
+      fail(`${name}[${i}]`, `expected { host: string, port: number }, got ${describe(node)}.`);
+    }
+  });
+}
+
+function redisMode(value: unknown, name: string): void {
+  if (value !== 'pubsub' && value !== 'sharded') fail(name, `expected 'pubsub' or 'sharded', got ${describe(value)}.`);
+}
+
 function validateRedis(value: unknown, name: string): void {
   checkObject(
     value,
     name,
-    { url: redisUrl, client: redisClient, keyPrefix: nonEmptyString, requestsTimeout: positiveNumber },
+    {
+      url: redisUrl,
+      nodes: clusterNodes,
+      client: redisClient,
+      keyPrefix: nonEmptyString,
+      requestsTimeout: positiveNumber,
+      mode: redisMode,
+    },
     "{ url: 'redis://localhost:6379' }",
   );
-  const { url, client } = value as Record<string, unknown>;
-  if (url !== undefined && client !== undefined) fail(name, 'give either "url" or "client", not both.');
-  if (url === undefined && client === undefined) {
-    fail(name, 'give "url" or "client". To run one instance without Redis, leave "redis" out.');
+  const given = ['url', 'nodes', 'client'].filter((key) => (value as Record<string, unknown>)[key] !== undefined);
+  if (given.length > 1)
+    fail(name, `give one of "url", "nodes" (a Cluster) or "client", not ${given.map((key) => `"${key}"`).join(' and ')}.`);
+  if (given.length === 0) {
+    fail(name, 'give "url", "nodes" (a Cluster) or "client". To run one instance without Redis, leave "redis" out.');
+  }
+}
+
+/** Options that are each valid but cannot go together. */
+function checkCombinations(options: RealtimeModuleOptions): void {
+  if (options.redis?.mode === 'sharded' && options.recovery) {
+    fail(
+      'recovery',
+      "cannot be used with redis.mode 'sharded' yet: recovery keeps every message in one Redis stream (one shard), " +
+        "which sharded pub/sub is meant to avoid. Use redis.mode 'pubsub' with recovery, or turn recovery off.",
+    );
   }
 }
 
@@ -233,5 +268,6 @@ const MODULE_CHECKS: Checks = {
 export function validateRealtimeOptions(options: unknown): RealtimeModuleOptions {
   if (options === undefined) return {};
   checkObject(options, 'options', MODULE_CHECKS, '{ redis: { url }, auth: { secret } }');
+  checkCombinations(options as RealtimeModuleOptions);
   return options as RealtimeModuleOptions;
 }

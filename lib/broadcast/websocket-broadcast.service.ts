@@ -34,7 +34,7 @@ export class WebsocketBroadcastService implements OnApplicationShutdown {
     private readonly registry: RealtimeServerRegistry,
   ) {
     if (!options.redis) return;
-    const purpose = { names: ['emitter'], whileDown: 'messages to clients are dropped until it returns' };
+    const purpose = engineFor(options.redis, options.recovery).publisherConnections;
     this.publisher = new LazyRedisConnections(options.redis, purpose, (connections) => registry.trackRedis(connections));
   }
 

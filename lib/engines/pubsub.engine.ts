@@ -13,6 +13,8 @@ export const pubSubEngine: RealtimeEngine = {
     whileDown: 'local clients are still served, cross-instance messages are dropped until it returns',
   },
 
+  publisherConnections: { names: ['emitter'], whileDown: 'messages to clients are dropped until it returns' },
+
   async createAdapter(connections, options) {
     const [pub, sub] = connections.clients;
     return createAdapter(

@@ -20,6 +20,8 @@ export type AdapterConstructor = ServerOptions['adapter'];
 export interface RealtimeEngine {
   /** The connections the adapter needs (`<keyPrefix>:<name>` in `CLIENT LIST`), and what an outage means for users. */
   readonly adapterConnections: RedisConnectionsPurpose;
+  /** The connection of a process without sockets that reaches clients through {@link publisher}. */
+  readonly publisherConnections: RedisConnectionsPurpose;
   /** The socket.io adapter on the connections opened for it, in the order of `adapterConnections.names`. */
   createAdapter(connections: RedisConnections, options: ResolvedRedisOptions): Promise<AdapterConstructor>;
   /** A namespace of the clients of every instance, reached through one connection. */

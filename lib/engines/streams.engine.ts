@@ -4,7 +4,7 @@ import type { RedisClient, RedisConnections } from '../redis/redis-connections.j
 import type { RealtimeRecoveryOptions, ResolvedRedisOptions } from '../realtime-options.interface.js';
 import { SessionKeeper } from '../recovery/session-keeper.js';
 import { StreamRecovery, type StreamsAdapter } from '../recovery/stream-recovery.js';
-import { StreamPublisher } from '../recovery/stream-publisher.js';
+import { BroadcastPublisher } from './broadcast-publisher.js';
 import { StreamWriter } from '../recovery/stream-writer.js';
 import type { RealtimeEngine } from './realtime-engine.interface.js';
 
@@ -22,6 +22,11 @@ export function streamsEngine(recovery: Required<RealtimeRecoveryOptions>): Real
     adapterConnections: {
       names: ['stream', 'stream-read', 'stream-sub'],
       blocking: ['stream-read', 'stream-sub'],
+      whileDown: `messages wait in a buffer (recovery.bufferMaxMessages ${recovery.bufferMaxMessages}) until it returns`,
+    },
+
+    publisherConnections: {
+      names: ['emitter'],
       whileDown: `messages wait in a buffer (recovery.bufferMaxMessages ${recovery.bufferMaxMessages}) until it returns`,
     },
 
@@ -63,7 +68,8 @@ export function streamsEngine(recovery: Required<RealtimeRecoveryOptions>): Real
         connections.onQuit(() => flushing.close());
         workerWriters.set(connections, writer);
       }
-      return new StreamPublisher(writer, namespace);
+      const written = writer;
+      return new BroadcastPublisher((broadcast) => written.write(namespace, broadcast), namespace);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { decode, encode } from '@msgpack/msgpack';
+import { hasBinary } from '../engines/has-binary.js';
 
 /** A socket.io event packet as the adapters carry it: `data` is `[event, ...args]`. */
 export interface EventPacket {
@@ -69,10 +70,4 @@ export function fieldsOf(flat: string[]): StreamEntryFields {
   const fields: StreamEntryFields = {};
   for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
   return fields;
-}
-
-function hasBinary(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return true;
-  return Object.values(value).some(hasBinary);
 }

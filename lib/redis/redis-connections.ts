@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { Redis, type Cluster } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { RedisConnectionError } from '../errors/redis-connection.error.js';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
+import { RedisVersionError } from '../errors/redis-version.error.js';
 import { failureReportingView } from './failure-reporting-view.js';
 import { telemetry } from '../observability/realtime-telemetry.js';
 import type { ResolvedRedisOptions } from '../realtime-options.interface.js';
@@ -23,6 +24,11 @@ export interface RedisConnectionsPurpose {
    * are closed without waiting for the read in progress.
    */
   blocking?: string[];
+  /** Sharded pub/sub (SPUBLISH, SSUBSCRIBE): Redis must be 7 or later, checked when they open. */
+  sharded?: {
+    /** Names of the connections that SSUBSCRIBE: on a Cluster, one subscriber connection per master. */
+    subscribers: string[];
+  };
 }
 
 /** What a health check reports of one purpose's connections. */
@@ -67,6 +73,7 @@ export class RedisConnections {
       connectionName: `${options.keyPrefix}:${name}`,
       enableAutoPipelining: purpose.autoPipelining ?? false,
       enableOfflineQueue: purpose.blocking?.includes(name) ?? false,
+      shardedSubscribers: purpose.sharded?.subscribers.includes(name) ?? false,
     });
     const clients = [openClient(options, settings(first))];
     others.forEach((name) => clients.push(duplicate(clients[0], settings(name))));
@@ -76,6 +83,12 @@ export class RedisConnections {
     } catch (error) {
       clients.forEach((client) => client.disconnect());
       throw new RedisConnectionError(address, timeoutMs, error as Error);
+    }
+    try {
+      if (purpose.sharded) await requireShardedPubSub(clients[0], address);
+    } catch (error) {
+      clients.forEach((client) => client.disconnect());
+      throw error;
     }
     return new RedisConnections(clients, address, purpose);
   }
@@ -146,14 +159,21 @@ export class RedisConnections {
   }
 }
 
-type ConnectionSettings = { connectionName: string; enableAutoPipelining: boolean; enableOfflineQueue: boolean };
+type ConnectionSettings = {
+  connectionName: string;
+  enableAutoPipelining: boolean;
+  enableOfflineQueue: boolean;
+  /** On a Cluster: a subscriber connection per master, for SSUBSCRIBE (ignored by a standalone connection). */
+  shardedSubscribers: boolean;
+};
 
 function openClient(options: ResolvedRedisOptions, settings: ConnectionSettings): RedisClient {
   if (options.client) return duplicate(options.client, settings);
+  if (options.nodes) return new Cluster(options.nodes, clusterOptions(settings));
   return new Redis(options.url as string, {
     ...CONNECTION_OPTIONS,
     ...NODE_OPTIONS,
-    ...settings,
+    ...nodeSettings(settings),
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   });
 }
@@ -172,23 +192,37 @@ function reconnectDelay(attempt: number): number {
 // which kept the process alive for its default of 2 s after a failed boot.
 const DISCONNECT_TIMEOUT_MS = 100;
 
-function duplicate(client: RedisClient, { connectionName, ...settings }: ConnectionSettings): RedisClient {
-  if (!isCluster(client)) {
-    return client.duplicate({
-      ...CONNECTION_OPTIONS,
-      ...NODE_OPTIONS,
-      ...settings,
-      connectionName,
-      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-    });
-  }
-  const redisOptions = {
-    ...client.options.redisOptions,
-    maxRetriesPerRequest: 0,
-    connectionName,
+function duplicate(client: RedisClient, settings: ConnectionSettings): RedisClient {
+  if (isCluster(client)) return client.duplicate([], clusterOptions(settings, client.options.redisOptions));
+  return client.duplicate({
+    ...CONNECTION_OPTIONS,
+    ...NODE_OPTIONS,
+    ...nodeSettings(settings),
     disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-  };
-  return client.duplicate([], { ...CONNECTION_OPTIONS, ...settings, redisOptions });
+  });
+}
+
+/** The settings of a standalone connection, which subscribes to sharded channels itself. */
+function nodeSettings({
+  shardedSubscribers: _onClustersOnly,
+  ...settings
+}: ConnectionSettings): Omit<ConnectionSettings, 'shardedSubscribers'> {
+  return settings;
+}
+
+/** A Cluster connection's options, on the node options of the Cluster it duplicates, if any. */
+function clusterOptions({ connectionName, ...settings }: ConnectionSettings, redisOptions: RedisOptions = {}): ClusterOptions {
+  const nodeOptions = { ...redisOptions, maxRetriesPerRequest: 0, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
+  return { ...CONNECTION_OPTIONS, ...settings, redisOptions: nodeOptions };
+}
+
+/** Refuses a Redis without sharded pub/sub (before 7.0); on a Cluster, every master is asked. */
+async function requireShardedPubSub(client: RedisClient, address: string): Promise<void> {
+  const servers = isCluster(client) ? client.nodes('master') : [client];
+  for (const info of await Promise.all(servers.map((server) => server.info('server')))) {
+    const [, version = 'of an unknown version', major = '0'] = /redis_version:((\d+)[\d.]*)/.exec(info) ?? [];
+    if (Number(major) < 7) throw new RedisVersionError(address, version);
+  }
 }
 
 function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<void> {
@@ -219,6 +253,7 @@ async function close(client: RedisClient): Promise<void> {
 /** Where Redis is, its password hidden: for logs and errors. */
 export function describeAddress(options: ResolvedRedisOptions): string {
   if (options.url) return redactPassword(options.url);
+  if (options.nodes) return `the cluster of ${options.nodes.map(({ host, port }) => `${host}:${port}`).join(', ')}`;
   const client = options.client as RedisClient;
   if (isCluster(client)) return `the cluster of ${client.nodes().map(nodeAddress).join(', ') || 'the given startup nodes'}`;
   return nodeAddress(client);

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Namespace, Server } from 'socket.io';
+import { roomsSubscribed } from '../engines/room-subscriptions.js';
 import { guardCallback } from '../errors/guard-callback.js';
 import { userRoom } from '../realtime.constants.js';
 
@@ -11,22 +12,24 @@ const USER_SOCKETS_EVENT = 'realtime:user-sockets';
 /** What to do with every socket of one user. */
 export type UserSocketsRequest = { action: 'join' | 'leave'; userId: string; rooms: string[] } | { action: 'disconnect'; userId: string };
 
-/** Applies a request to this instance's sockets of the user, in every namespace. */
-export function applyLocally(namespaces: Namespace[], request: UserSocketsRequest): void {
+/**
+ * Applies a request to this instance's sockets of the user, in every namespace; resolves once the rooms
+ * joined hear the other instances too (with sharded pub/sub, once their channels are subscribed).
+ */
+export async function applyLocally(namespaces: Namespace[], request: UserSocketsRequest): Promise<void> {
   for (const namespace of namespaces) {
     const sockets = namespace.local.in(userRoom(request.userId));
     if (request.action === 'join') sockets.socketsJoin(request.rooms);
     else if (request.action === 'leave') sockets.socketsLeave(request.rooms);
     else sockets.disconnectSockets(true);
   }
+  if (request.action === 'join') await Promise.all(namespaces.map(roomsSubscribed));
 }
 
 /** Makes this instance answer the other instances' requests, once each has been applied here. */
 export function answerRequests(server: Server, namespaces: () => Namespace[]): void {
-  const answer = (request: UserSocketsRequest, ack: (done: true) => void): void => {
-    applyLocally(namespaces(), request);
-    ack(true);
-  };
+  const answer = (request: UserSocketsRequest, ack: (done: true) => void): Promise<void> =>
+    applyLocally(namespaces(), request).then(() => ack(true));
   server.of('/').on(USER_SOCKETS_EVENT, guardCallback(logger, "Applying another instance's request", answer));
 }
 
@@ -36,6 +39,5 @@ export function answerRequests(server: Server, namespaces: () => Namespace[]): v
  * adapter's `requestsTimeout`.
  */
 export async function applyEverywhere(server: Server, namespaces: Namespace[], request: UserSocketsRequest): Promise<void> {
-  applyLocally(namespaces, request);
-  await server.of('/').serverSideEmitWithAck(USER_SOCKETS_EVENT, request);
+  await Promise.all([applyLocally(namespaces, request), server.of('/').serverSideEmitWithAck(USER_SOCKETS_EVENT, request)]);
 }

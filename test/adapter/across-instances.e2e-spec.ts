@@ -1,18 +1,18 @@
 import { collect, nextEvent } from '../utils/events.js';
-import { testRedis } from '../utils/redis-server.js';
+import { REDIS_DEPLOYMENTS, type RedisDeployment } from '../utils/redis-deployments.js';
 import { TestBed, uniquePrefix } from '../utils/test-bed.js';
 import { EchoGateway } from './echo.gateway.js';
 
-describe('several instances over one Redis', () => {
-  let redis: Awaited<ReturnType<typeof testRedis>>;
+describe.each(REDIS_DEPLOYMENTS)('several instances over one Redis (%s)', (_deployment, start) => {
+  let redis: RedisDeployment;
   let bed: TestBed;
 
-  beforeAll(async () => (redis = await testRedis()));
+  beforeAll(async () => (redis = await start()), 30_000);
   afterAll(() => redis.stop());
   beforeEach(() => (bed = new TestBed()));
   afterEach(() => bed.close());
 
-  const spec = (keyPrefix: string) => ({ options: { redis: { url: redis.url, keyPrefix } }, providers: [EchoGateway] });
+  const spec = (keyPrefix: string) => ({ options: { redis: redis.options(keyPrefix) }, providers: [EchoGateway] });
 
   it('delivers a server.emit on one instance to the clients of every instance', async () => {
     const apps = await bed.apps(3, spec(uniquePrefix('emit')));

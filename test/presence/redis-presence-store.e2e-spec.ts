@@ -22,7 +22,7 @@ describe('RedisPresenceStore', () => {
   beforeEach(() => {
     keyPrefix = uniquePrefix('presence-store');
     const connections = new LazyRedisConnections(
-      { url: redis.url, keyPrefix, requestsTimeout: 5000 },
+      { url: redis.url, keyPrefix, requestsTimeout: 5000, mode: 'pubsub' },
       { names: ['presence'], whileDown: 'test' },
       definePresenceCommands,
     );

@@ -5,15 +5,18 @@ import { RealtimeModule, RoomService, WebsocketBroadcastService, type RealtimeMo
 import { signTestToken } from '../../lib/testing/index.js';
 import { collect, nextEvent } from '../utils/events.js';
 import { buildLibraryForInstances, runWorker, type CompiledLibrary } from '../utils/instance-process.js';
-import { testRedis } from '../utils/redis-server.js';
+import { REDIS_DEPLOYMENTS, type RedisDeployment } from '../utils/redis-deployments.js';
 import { hostModule, TestBed, uniquePrefix } from '../utils/test-bed.js';
 import { NotifyController, RoomsGateway } from './rooms.host.js';
 
 const secret = 'rooms-test-secret';
 
-describe('rooms and broadcasting across two instances', () => {
-  let redis: Awaited<ReturnType<typeof testRedis>>;
-  let library: CompiledLibrary;
+let library: CompiledLibrary; // for worker processes, built once for every deployment
+beforeAll(async () => (library = await buildLibraryForInstances()), 60_000);
+afterAll(() => library.remove());
+
+describe.each(REDIS_DEPLOYMENTS)('rooms and broadcasting across two instances (%s)', (_deployment, start) => {
+  let redis: RedisDeployment;
   let bed: TestBed;
   let options: RealtimeModuleOptions;
   let a: INestApplication;
@@ -22,16 +25,11 @@ describe('rooms and broadcasting across two instances', () => {
   let aliceOnB: Socket;
   let bobOnB: Socket;
 
-  beforeAll(async () => {
-    [redis, library] = await Promise.all([testRedis(), buildLibraryForInstances()]);
-  }, 60_000);
-  afterAll(async () => {
-    await library.remove();
-    await redis.stop();
-  });
+  beforeAll(async () => (redis = await start()), 30_000);
+  afterAll(() => redis.stop());
   beforeEach(async () => {
     bed = new TestBed();
-    options = { redis: { url: redis.url, keyPrefix: uniquePrefix('rooms'), requestsTimeout: 2000 }, auth: { secret } };
+    options = { redis: { ...redis.options(uniquePrefix('rooms')), requestsTimeout: 2000 }, auth: { secret } };
     [a, b] = await bed.apps(2, { options, providers: [RoomsGateway], controllers: [NotifyController] });
     const as = (sub: string) => ({ token: signTestToken({ sub }, secret) });
     [aliceOnA, aliceOnB, bobOnB] = [await bed.client(a, as('alice')), await bed.client(b, as('alice')), await bed.client(b, as('bob'))];
@@ -124,6 +122,26 @@ describe('rooms and broadcasting across two instances', () => {
     await barrier(a, [bobOnB]);
     expect(bobGot).toEqual([]);
     await expect(worker.get(RoomService).joinUser('alice', 'x')).rejects.toThrow('RoomService join needs a socket server in this process');
+  });
+
+  it('reaches rooms and single sockets from a worker process, binary data included', async () => {
+    const worker = await NestFactory.createApplicationContext(hostModule({ imports: [RealtimeModule.forRoot({ redis: options.redis })] }), {
+      logger: false,
+    });
+    bed.defer(() => worker.close());
+    await a.get(RoomService).joinUser('alice', 'lobby');
+    const files = Promise.all([aliceOnA, aliceOnB].map((socket) => nextEvent<{ bytes: Buffer }>(socket, 'file')));
+    const note = nextEvent(aliceOnB, 'note');
+    const broadcasts = worker.get(WebsocketBroadcastService);
+
+    await broadcasts.sendToRoom('lobby', 'file', { bytes: Buffer.from([1, 2, 3]) });
+    await broadcasts.sendToRoom(aliceOnB.id!, 'note', 'to this tab only'); // a socket's own room has no channel of its own
+
+    expect((await files).map(({ bytes }) => [...bytes])).toEqual([
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
+    expect(await note).toBe('to this tab only');
   });
 
   it('reaches clients from a plain Node process (a queue worker) that exits by itself afterwards', async () => {

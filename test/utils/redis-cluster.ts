@@ -7,7 +7,11 @@ import { RedisServer } from './redis-server.js';
 
 const run = promisify(execFile);
 
-/** A private three-master Redis Cluster on free loopback ports, for tests of ioredis Cluster support. */
+/**
+ * A private Redis Cluster of three masters (and `replicas` replicas of each) on free loopback ports.
+ * Nodes are declared failed after 1 s (Redis's default is 15 s), so a replica takes over a stopped
+ * master within a few seconds.
+ */
 export class RedisCluster {
   private constructor(
     private readonly nodes: RedisServer[],
@@ -18,14 +22,16 @@ export class RedisCluster {
     return this.nodes.map((node) => ({ host: '127.0.0.1', port: node.port }));
   }
 
-  static async start(): Promise<RedisCluster> {
+  static async start({ replicas = 0 } = {}): Promise<RedisCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'nestjs-realtime-cluster-'));
     const args = ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes-{port}.conf'), '--dir', dir];
-    const nodes = await Promise.all([0, 1, 2].map(() => RedisServer.start(args)));
+    const nodes = await Promise.all(
+      Array.from({ length: 3 * (1 + replicas) }, () => RedisServer.start([...args, '--cluster-node-timeout', '1000'])),
+    );
     const cluster = new RedisCluster(nodes, dir);
     const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes']);
-    await cluster.waitUntilReady();
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes']);
+    await cluster.waitUntilOk(nodes);
     return cluster;
   }
 
@@ -34,16 +40,57 @@ export class RedisCluster {
     await rm(this.dir, { recursive: true, force: true });
   }
 
-  /** Every node agrees the cluster is up (slots assigned and gossiped). */
-  private async waitUntilReady(): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    for (const node of this.nodes) {
+  /** The masters' ports, as the cluster sees them now. */
+  async masters(): Promise<number[]> {
+    const roles = await Promise.all(this.live().map(async (node) => ({ node, role: (await cli(node, 'role')).split('\n')[0] })));
+    return roles.filter(({ role }) => role === 'master').map(({ node }) => node.port);
+  }
+
+  /** Every live node's INFO commandstats count of `command` (e.g. 'spublish'), by port. */
+  async commandCounts(command: string): Promise<Record<number, number>> {
+    const counts: Record<number, number> = {};
+    for (const node of this.live()) {
+      const stats = await cli(node, 'info', 'commandstats');
+      counts[node.port] = Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    }
+    return counts;
+  }
+
+  /** Stops the master of one shard as a crash would, and resolves once its replica has taken over. */
+  async crashMaster(port: number): Promise<void> {
+    const master = this.nodes.find((node) => node.port === port)!;
+    await master.stop();
+    const deadline = Date.now() + 20_000;
+    while ((await this.masters()).length < 3) {
+      if (Date.now() > deadline) throw new Error(`no replica took over from the master on port ${port}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await this.waitUntilOk(this.live());
+  }
+
+  /** Starts a stopped node again (it rejoins as a replica of the master that took over). */
+  async restart(port: number): Promise<void> {
+    await this.nodes.find((node) => node.port === port)!.start();
+  }
+
+  private live(): RedisServer[] {
+    return this.nodes.filter((node) => node.running);
+  }
+
+  /** Every given node agrees the cluster is up (slots assigned and gossiped, failovers done). */
+  private async waitUntilOk(nodes: RedisServer[]): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    for (const node of nodes) {
       for (;;) {
-        const { stdout } = await run('redis-cli', ['-p', String(node.port), 'cluster', 'info']);
-        if (stdout.includes('cluster_state:ok')) break;
-        if (Date.now() > deadline) throw new Error(`Redis Cluster node ${node.port} not ready:\n${stdout}`);
+        const info = await cli(node, 'cluster', 'info');
+        if (info.includes('cluster_state:ok')) break;
+        if (Date.now() > deadline) throw new Error(`Redis Cluster node ${node.port} not ok:\n${info}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
   }
+}
+
+async function cli(node: RedisServer, ...args: string[]): Promise<string> {
+  return (await run('redis-cli', ['-p', String(node.port), ...args])).stdout;
 }

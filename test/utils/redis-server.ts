@@ -47,6 +47,11 @@ export class RedisServer {
     child.stderr.resume();
   }
 
+  /** Whether the server runs (started and not stopped). */
+  get running(): boolean {
+    return this.process !== undefined && this.process.exitCode === null;
+  }
+
   /** Freezes Redis (SIGSTOP): connections stay open and commands go unanswered, as on a hung host. */
   pause(): void {
     this.process?.kill('SIGSTOP');
