@@ -9,6 +9,7 @@ export type {
   RealtimePresenceOptions,
   RealtimeRateLimitOptions,
   RealtimeRedisOptions,
+  RedisClusterNode,
   ResolvedRealtimeOptions,
 } from './realtime-options.interface.js';
 
@@ -54,6 +55,7 @@ export { NamespaceConflictError } from './errors/namespace-conflict.error.js';
 export { UnknownNamespaceError } from './errors/unknown-namespace.error.js';
 export { RedisConnectionError } from './errors/redis-connection.error.js';
 export { RedisNotConnectedError } from './errors/redis-not-connected.error.js';
+export { RedisVersionError } from './errors/redis-version.error.js';
 export { NoSocketServerError } from './errors/no-socket-server.error.js';
 export { PresenceDisabledError } from './errors/presence-disabled.error.js';
 export { SocketIoRequiredError } from './errors/socket-io-required.error.js';

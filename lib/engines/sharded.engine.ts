@@ -6,6 +6,7 @@ import type { ResolvedRedisOptions } from '../realtime-options.interface.js';
 import { BroadcastPublisher } from './broadcast-publisher.js';
 import { hasBinary } from './has-binary.js';
 import { awaitRoomSubscriptions, RoomSubscriptions } from './room-subscriptions.js';
+import { ShardSubscriberCount } from './shard-subscriber-count.js';
 import type { AdapterConstructor, RealtimeEngine } from './realtime-engine.interface.js';
 
 /** The adapter's message type of a broadcast (`MessageType.BROADCAST` of socket.io-adapter). */
@@ -41,9 +42,11 @@ export const shardedEngine: RealtimeEngine = {
       subscriptions.follow(connections.reportingFailuresOf(sub, ['ssubscribe', 'sunsubscribe'])),
       { channelPrefix: options.keyPrefix, subscriptionMode: 'dynamic' },
     );
-    return function shardedAdapter(namespace: unknown) {
+    const subscribers = new ShardSubscriberCount(pub);
+    return function shardedAdapter(namespace: { name: string }) {
       const adapter = adapterFor(namespace);
       awaitRoomSubscriptions(adapter, subscriptions);
+      adapter.serverCount = () => subscribers.of(`${options.keyPrefix}#${namespace.name}#`); // see ShardSubscriberCount
       return adapter;
     } as AdapterConstructor;
   },

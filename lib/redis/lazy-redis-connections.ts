@@ -1,4 +1,5 @@
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
+import { RedisVersionError } from '../errors/redis-version.error.js';
 import type { ResolvedRedisOptions } from '../realtime-options.interface.js';
 import { describeAddress, RedisConnections, type RedisClient, type RedisConnectionsPurpose } from './redis-connections.js';
 
@@ -58,6 +59,7 @@ export class LazyRedisConnections {
       },
       (error: Error) => {
         this.opening = undefined;
+        if (error instanceof RedisVersionError) throw error; // not temporary: the message says what to change
         throw new RedisNotConnectedError({ address: describeAddress(this.options), purpose: this.purpose.names.join(', ') }, error);
       },
     );

@@ -263,7 +263,7 @@ function nodeAddress(client: Redis): string {
   return `${client.options.host ?? 'localhost'}:${client.options.port ?? 6379}`;
 }
 
-function isCluster(client: RedisClient): client is Cluster {
+export function isCluster(client: RedisClient): client is Cluster {
   return client.isCluster;
 }
 

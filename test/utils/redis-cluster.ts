@@ -25,13 +25,14 @@ export class RedisCluster {
   static async start({ replicas = 0 } = {}): Promise<RedisCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'nestjs-realtime-cluster-'));
     const args = ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes-{port}.conf'), '--dir', dir];
-    const nodes = await Promise.all(
-      Array.from({ length: 3 * (1 + replicas) }, () => RedisServer.start([...args, '--cluster-node-timeout', '1000'])),
-    );
+    // Failed after 1 s; replicas sync at once and may always take over (a test stops a master right away).
+    const failover = ['--cluster-node-timeout', '1000', '--repl-diskless-sync-delay', '0', '--cluster-replica-validity-factor', '0'];
+    const nodes = await Promise.all(Array.from({ length: 3 * (1 + replicas) }, () => RedisServer.start([...args, ...failover])));
     const cluster = new RedisCluster(nodes, dir);
     const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
     await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes']);
     await cluster.waitUntilOk(nodes);
+    await cluster.waitUntilReplicasInSync();
     return cluster;
   }
 
@@ -68,9 +69,14 @@ export class RedisCluster {
     await this.waitUntilOk(this.live());
   }
 
-  /** Starts a stopped node again (it rejoins as a replica of the master that took over). */
-  async restart(port: number): Promise<void> {
-    await this.nodes.find((node) => node.port === port)!.start();
+  private async waitUntilReplicasInSync(): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    for (const node of this.nodes) {
+      while ((await cli(node, 'role')).startsWith('slave') && !(await cli(node, 'info', 'replication')).includes('master_link_status:up')) {
+        if (Date.now() > deadline) throw new Error(`Redis Cluster replica ${node.port} not in sync with its master`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
   }
 
   private live(): RedisServer[] {
