@@ -13,8 +13,13 @@ import { requireName } from '../service-arguments.js';
 import { PresenceAnnouncer, type PresenceChange } from './presence-announcer.js';
 import { PresenceStore, type PresenceEntry } from './presence-store.interface.js';
 
-const ONLINE = 'online';
 const ROOM_SCOPE_PREFIX = 'room:';
+/**
+ * Who is online is kept in this many scopes, a user in one of them by a hash of its id: on a Redis
+ * Cluster each has its own slot, so no one key or slot holds every online user.
+ */
+const ONLINE_SCOPES = 16;
+const ONLINE_SCOPE_NAMES = Array.from({ length: ONLINE_SCOPES }, (_, i) => `online:${i}`);
 
 /**
  * Who is online, cluster-wide and multi-tab aware: a user is online while any of its sockets is
@@ -54,12 +59,13 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
   /** Whether any socket of the user is connected, on any instance. */
   async isOnline(userId: string): Promise<boolean> {
     requireName(userId, 'PresenceService.isOnline()', 'userId');
-    return this.enabled().has(ONLINE, userId);
+    return this.enabled().has(onlineScopeOf(userId), userId);
   }
 
   /** The ids of the users online. */
   async online(): Promise<string[]> {
-    return this.enabled().users(ONLINE);
+    const store = this.enabled();
+    return (await Promise.all(ONLINE_SCOPE_NAMES.map((scope) => store.users(scope)))).flat();
   }
 
   /** The ids of the users with a socket in the room. */
@@ -158,7 +164,10 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
     // socket.io accepts any value as a room; only names are presence (RoomService refuses the rest).
     if (typeof room !== 'string' || room === socketId) return undefined;
     const socket = this.entrySocket(namespace, socketId);
-    if (room.startsWith(USER_ROOM_PREFIX)) return { scope: ONLINE, userId: room.slice(USER_ROOM_PREFIX.length), socket };
+    if (room.startsWith(USER_ROOM_PREFIX)) {
+      const userId = room.slice(USER_ROOM_PREFIX.length);
+      return { scope: onlineScopeOf(userId), userId, socket };
+    }
     const socketOf = namespace.sockets.get(socketId);
     const userId = socketOf && socketData(socketOf).userId;
     return userId === undefined ? undefined : { scope: `${ROOM_SCOPE_PREFIX}${room}`, userId, socket };
@@ -210,7 +219,7 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
   /** This instance's entries, and the namespaces each scope with a local socket in it is seen in. */
   private localPresence(): { entries: PresenceEntry[]; watched: Map<string, Set<Namespace>> } {
     const entries: PresenceEntry[] = [...this.lingering.values()].flatMap((kept) => kept.entries);
-    const watched = new Map<string, Set<Namespace>>([[ONLINE, new Set()]]);
+    const watched = new Map<string, Set<Namespace>>(ONLINE_SCOPE_NAMES.map((scope) => [scope, new Set()]));
     for (const namespace of this.registry.namespaces) {
       for (const [socketId, socket] of namespace.sockets) {
         for (const room of socket.rooms) {
@@ -224,6 +233,13 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
     }
     return { entries, watched };
   }
+}
+
+/** The online scope of a user: FNV-1a of its id, modulo {@link ONLINE_SCOPES}. */
+function onlineScopeOf(userId: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < userId.length; i++) hash = Math.imul(hash ^ userId.charCodeAt(i), 0x01000193);
+  return ONLINE_SCOPE_NAMES[(hash >>> 0) % ONLINE_SCOPES];
 }
 
 function roomEventsOf(roomEvents: PresenceRoomEvents | ((room: string) => PresenceRoomEvents)): (room: string) => PresenceRoomEvents {

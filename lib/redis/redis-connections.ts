@@ -69,9 +69,13 @@ export class RedisConnections {
     timeoutMs = REDIS_CONNECT_TIMEOUT_MS,
   ): Promise<RedisConnections> {
     const [first, ...others] = purpose.names;
+    // ioredis routes an auto-pipelined EVALSHA on a Cluster by its script hash instead of its first key,
+    // and rejects the batch ("All keys in the pipeline should belong to the same slots allocation
+    // group", ioredis#2109): no auto-pipelining on a Cluster.
+    const onCluster = options.nodes !== undefined || (options.client !== undefined && isCluster(options.client));
     const settings = (name: string): ConnectionSettings => ({
       connectionName: `${options.keyPrefix}:${name}`,
-      enableAutoPipelining: purpose.autoPipelining ?? false,
+      enableAutoPipelining: (purpose.autoPipelining ?? false) && !onCluster,
       enableOfflineQueue: purpose.blocking?.includes(name) ?? false,
       shardedSubscribers: purpose.sharded?.subscribers.includes(name) ?? false,
     });
@@ -85,6 +89,7 @@ export class RedisConnections {
       throw new RedisConnectionError(address, timeoutMs, error as Error);
     }
     try {
+      await Promise.all(clients.filter(isCluster).map(connectMastersEagerly));
       if (purpose.sharded) await requireShardedPubSub(clients[0], address);
     } catch (error) {
       clients.forEach((client) => client.disconnect());
@@ -214,6 +219,22 @@ function nodeSettings({
 function clusterOptions({ connectionName, ...settings }: ConnectionSettings, redisOptions: RedisOptions = {}): ClusterOptions {
   const nodeOptions = { ...redisOptions, maxRetriesPerRequest: 0, connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
   return { ...CONNECTION_OPTIONS, ...settings, redisOptions: nodeOptions };
+}
+
+/**
+ * Connects to every master of a Cluster now, and to each new one as it joins. ioredis connects to a
+ * node on its first command and, with the offline queue off, refuses the commands sent to that node
+ * while it connects; it sends them again 100 ms later (`retryDelayOnFailover`), after the commands that
+ * followed them: a presence entry removed before it was added, and never removed.
+ */
+async function connectMastersEagerly(cluster: Cluster): Promise<void> {
+  const connect = async (node: Redis) => {
+    if (node.status === 'wait') await node.connect();
+  };
+  cluster.on('+node', (node: Redis) => {
+    if (cluster.nodes('master').includes(node)) connect(node).catch(() => undefined); // an outage is reported by the Cluster
+  });
+  await Promise.all(cluster.nodes('master').map(connect));
 }
 
 /** Refuses a Redis without sharded pub/sub (before 7.0); on a Cluster, every master is asked. */

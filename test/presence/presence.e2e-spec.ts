@@ -1,12 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { PresenceService, RedisNotConnectedError, RoomService, type PresenceDiff, type RealtimePresenceOptions } from '../../lib/index.js';
 import type { Socket } from 'socket.io-client';
 import { signTestToken } from '../../lib/testing/index.js';
 import { RoomsGateway } from '../rooms/rooms.host.js';
 import { collect, nextEvent } from '../utils/events.js';
 import { buildLibraryForInstances, InstanceProcess, type CompiledLibrary } from '../utils/instance-process.js';
-import { RedisServer, testRedis } from '../utils/redis-server.js';
+import { REDIS_DEPLOYMENTS, type RedisDeployment } from '../utils/redis-deployments.js';
+import { RedisServer } from '../utils/redis-server.js';
 import { TestBed, uniquePrefix } from '../utils/test-bed.js';
 
 const secret = 'presence-test-secret';
@@ -27,24 +27,19 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
   }
 }
 
-describe('presence across instances', () => {
-  let redis: Awaited<ReturnType<typeof testRedis>>;
-  let library: CompiledLibrary;
-  let admin: Redis;
+let library: CompiledLibrary; // for instance processes, built once for every deployment
+beforeAll(async () => (library = await buildLibraryForInstances()), 60_000);
+afterAll(() => library.remove());
+
+describe.each(REDIS_DEPLOYMENTS)('presence across instances (%s)', (deployment, start) => {
+  let redis: RedisDeployment;
   let bed: TestBed;
   let keyPrefix: string;
   let a: INestApplication;
   let b: INestApplication;
 
-  beforeAll(async () => {
-    [redis, library] = await Promise.all([testRedis(), buildLibraryForInstances()]);
-    admin = new Redis(redis.url);
-  }, 60_000);
-  afterAll(async () => {
-    await admin.quit();
-    await library.remove();
-    await redis.stop();
-  });
+  beforeAll(async () => (redis = await start()), 30_000);
+  afterAll(() => redis.stop());
   beforeEach(async () => {
     bed = new TestBed();
     keyPrefix = uniquePrefix('presence');
@@ -53,7 +48,7 @@ describe('presence across instances', () => {
   afterEach(() => bed.close());
 
   const options = (ttlMs = 30_000, presence: RealtimePresenceOptions = {}) => ({
-    redis: { url: redis.url, keyPrefix },
+    redis: redis.options(keyPrefix),
     auth: { secret },
     presence: { ttlMs, ...presence },
   });
@@ -240,9 +235,22 @@ describe('presence across instances', () => {
     await b.get(RoomService).joinUser('erin', 'room-1');
     await until(() => b.get(PresenceService).isOnline('erin'), 'erin online');
 
+    expect((await redis.keys(keyPrefix)).length).toBeGreaterThan(0); // what the check below would see
     await bed.close();
 
-    expect(await admin.keys(`${keyPrefix}:*`)).toEqual([]);
+    expect(await redis.keys(keyPrefix)).toEqual([]);
+  });
+
+  it('spreads who is online over many keys (slots on a Cluster), none holding every user', async () => {
+    const users = Array.from({ length: 40 }, (_, i) => `user${i}`);
+    await Promise.all(users.map((user, i) => bed.client(i % 2 ? a : b, as(user))));
+    await until(async () => (await a.get(PresenceService).online()).length === users.length, 'everyone online');
+
+    expect((await b.get(PresenceService).online()).sort()).toEqual([...users].sort());
+    const perNode = (await redis.keysPerNode(`${keyPrefix}:presence:online:`)).map((keys) => keys.filter((key) => key.endsWith('}:users')));
+    const online = perNode.flat();
+    expect(online.length).toBeGreaterThanOrEqual(10); // of 16 scopes; 40 users hashed into fewer than 10 would be a bad hash
+    if (deployment.includes('Cluster')) expect(perNode.map((keys) => keys.length > 0)).toEqual([true, true, true]); // every master
   });
 });
 

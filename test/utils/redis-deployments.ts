@@ -11,6 +11,8 @@ export interface RedisDeployment {
   readonly admin: Redis | Cluster;
   /** The keys holding `text`, on every node. */
   keys(text: string): Promise<string[]>;
+  /** The same, per node (the masters of a Cluster). */
+  keysPerNode(text: string): Promise<string[][]>;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ async function standalone(mode: 'pubsub' | 'sharded'): Promise<RedisDeployment> 
     options: (keyPrefix) => ({ url: redis.url, keyPrefix, mode }),
     admin,
     keys: (text) => admin.keys(`*${text}*`),
+    keysPerNode: async (text) => [await admin.keys(`*${text}*`)],
     async stop() {
       await admin.quit();
       await redis.stop();
@@ -41,10 +44,12 @@ async function standalone(mode: 'pubsub' | 'sharded'): Promise<RedisDeployment> 
 async function cluster(): Promise<RedisDeployment> {
   const redisCluster = await RedisCluster.start({ replicas: 1 });
   const admin = new Cluster(redisCluster.startupNodes);
+  const keysPerMaster = (text: string) => Promise.all(admin.nodes('master').map((node) => node.keys(`*${text}*`)));
   return {
     options: (keyPrefix) => ({ nodes: redisCluster.startupNodes, keyPrefix, mode: 'sharded' }),
     admin,
-    keys: async (text) => (await Promise.all(admin.nodes('master').map((node) => node.keys(`*${text}*`)))).flat(),
+    keys: async (text) => (await keysPerMaster(text)).flat(),
+    keysPerNode: (text) => keysPerMaster(text),
     async stop() {
       await admin.quit();
       await redisCluster.stop();
