@@ -1,14 +1,20 @@
 // What every scenario needs: servers pinned to core 0, a private Redis, many clients, statistics.
 // This process is the load generator, pinned to core 1 by `npm run bench`.
-import { fork, spawn } from 'node:child_process';
+import { execFile, fork, spawn } from 'node:child_process';
 import { createSecretKey } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { WebSocket } from 'ws';
 
 export const SECRET = 'bench-secret';
+const run = promisify(execFile);
 const serverScript = fileURLToPath(new URL('./server.mjs', import.meta.url));
 const withoutOpenTelemetry = fileURLToPath(new URL('./without-opentelemetry.mjs', import.meta.url));
 
@@ -43,22 +49,78 @@ export async function startServer(env) {
 
 /** A private redis-server on core 0 with the servers, for the scenarios over Redis. */
 export async function startRedis() {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = /** @type {import('node:net').AddressInfo} */ (probe.address());
-  probe.close();
+  const port = await freePort();
   const child = spawn(
     'taskset',
     ['-c', '0', 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
+  await ready(child);
+  return { url: `redis://127.0.0.1:${port}`, stop: () => (child.kill(), once(child, 'exit')) };
+}
+
+/**
+ * A private Redis Cluster of three masters on core 0, for comparing `redis.mode`s: `commandStats()`
+ * gives each master's PUBLISH and SPUBLISH calls and bytes sent since `resetStats()`.
+ */
+export async function startRedisCluster() {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-cluster-'));
+  const nodes = [];
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+    const cluster = ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`];
+    const child = spawn('taskset', ['-c', '0', 'redis-server', ...args, ...cluster], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await ready(child);
+    nodes.push({ port, child });
+  }
+  const cli = async (port, ...args) => (await run('redis-cli', ['-p', String(port), ...args])).stdout;
+  await run('redis-cli', [
+    '--cluster',
+    'create',
+    ...nodes.map(({ port }) => `127.0.0.1:${port}`),
+    '--cluster-replicas',
+    '0',
+    '--cluster-yes',
+  ]);
+  for (const { port } of nodes) while (!(await cli(port, 'cluster', 'info')).includes('cluster_state:ok')) await setTimeout(50);
+  return {
+    nodes: nodes.map(({ port }) => ({ host: '127.0.0.1', port })),
+    resetStats: () => Promise.all(nodes.map(({ port }) => cli(port, 'config', 'resetstat'))),
+    async commandStats() {
+      const stats = {};
+      for (const { port } of nodes) {
+        const info = await cli(port, 'info', 'all');
+        const calls = (command) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+        const sentBytes = Number(/total_net_output_bytes:(\d+)/.exec(info)?.[1] ?? 0);
+        stats[port] = { publish: calls('publish'), spublish: calls('spublish'), sentBytes };
+      }
+      return stats;
+    },
+    async stop() {
+      for (const { child } of nodes) child.kill();
+      await Promise.all(nodes.map(({ child }) => once(child, 'exit')));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function freePort() {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = /** @type {import('node:net').AddressInfo} */ (probe.address());
+  probe.close();
+  return port;
+}
+
+/** Resolves once the redis-server child accepts connections. */
+async function ready(child) {
   let output = '';
   for await (const chunk of child.stdout) {
     output += chunk;
     if (output.includes('Ready to accept connections')) break;
   }
   child.stdout.resume();
-  return { url: `redis://127.0.0.1:${port}`, stop: () => (child.kill(), once(child, 'exit')) };
 }
 
 // Made once: jsonwebtoken first tries a string secret as a private key, a slow failure on every sign.

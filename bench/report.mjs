@@ -204,6 +204,30 @@ const sections = {
       '',
     ];
   },
+  sharded: (rows, { settings }) => {
+    const delivery = Object.fromEntries(Object.entries(rows).filter(([, r]) => r.deliveredPerSecond));
+    const perMaster = Object.entries(rows).filter(([, r]) => r.masters);
+    const ports = Object.keys(perMaster[0][1].masters);
+    const { clients, messages } = settings.fanout[0];
+    return [
+      `## Sharded pub/sub on a Redis Cluster (3 masters, two instances; fan-out: ${messages} messages to ${clients}; sendToUser: ${settings.users} users, ${settings.userRounds} rounds)`,
+      '',
+      ...deliveryTable(delivery),
+      ...generatorBound(delivery),
+      "Each master in one more run of each: PUBLISH / SPUBLISH calls, and MB it sent to its clients (the instances' subscriber connections; with PUBLISH, every message also crosses the cluster bus to every master):",
+      '',
+      ...table(
+        ['run', ...ports.map((port) => `master :${port}`)],
+        perMaster.map(([name, r]) => [
+          name.replace(/, per master$/, ''),
+          ...ports.map((port) => {
+            const { publish, spublish, sentBytes } = r.masters[port];
+            return `${publish} / ${spublish}, ${fmt(sentBytes / 1e6)} MB`;
+          }),
+        ]),
+      ),
+    ];
+  },
   telemetry: (rows, { settings }, targets) => {
     const acks = (name) => m(rows[`realtime, ${name}`], 'acksPerSecond');
     const [absent, noSdk, sdk] = [

@@ -3,7 +3,7 @@
 // writes RESULTS.quick.md); `--only=ack,memory` runs some scenario groups and only prints them.
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { interleaved, startRedis } from './harness.mjs';
+import { interleaved, startRedis, startRedisCluster } from './harness.mjs';
 import { renderReport } from './report.mjs';
 import {
   ackRoundTrip,
@@ -144,6 +144,32 @@ const groups = {
     Object.assign(rows, await compare(memoryPerConnection, labelled(idle, 'idle connection over Redis')));
     Object.assign(rows, await compare(streamMemory, { 'realtime + recovery, stream': recovering }, { redisUrl }, 1));
     return rows;
+  },
+  async sharded() {
+    const cluster = await startRedisCluster();
+    try {
+      const on = (mode) => ({ ...realtime, REDIS_NODES: JSON.stringify(cluster.nodes), REDIS_MODE: mode });
+      const contenders = { "realtime, redis.mode 'pubsub'": on('pubsub'), "realtime, redis.mode 'sharded'": on('sharded') };
+      const { clients, messages } = settings.fanout[0];
+      /** @type {[string, (env: object, settings: object, extra: any) => Promise<object>, object][]} */
+      const scenarios = [
+        [`fan-out to ${clients}`, fanOut, { clients, messages, instances: 2 }],
+        ['sendToUser', sendToUsers, { instances: 2 }],
+      ];
+      const rows = {};
+      for (const [what, scenario, extra] of scenarios) Object.assign(rows, await compare(scenario, labelled(contenders, what), extra));
+      // Then one more run of each, alone, for the commands and bytes each master served for it.
+      for (const [what, scenario, extra] of scenarios) {
+        for (const [name, env] of Object.entries(contenders)) {
+          await cluster.resetStats();
+          await scenario(env, settings, extra);
+          rows[`${name}, ${what}, per master`] = { masters: await cluster.commandStats() };
+        }
+      }
+      return rows;
+    } finally {
+      await cluster.stop();
+    }
   },
   telemetry: () =>
     compare(ackRoundTrip, {

@@ -175,7 +175,9 @@ export async function streamMemory(env, _settings, { redisUrl, messages = 10_000
 
 /** `instances` servers of the variant, sharing the Redis (and a fresh key prefix) when more than one. */
 async function startInstances(env, instances, redisUrl) {
-  const scaleOut = instances > 1 ? { REDIS_URL: redisUrl, KEY_PREFIX: `bench-${Math.random().toString(36).slice(2)}` } : {};
+  // over the Redis at redisUrl, or the Cluster an env's REDIS_NODES names
+  const redis = env.REDIS_NODES ? {} : { REDIS_URL: redisUrl };
+  const scaleOut = instances > 1 ? { ...redis, KEY_PREFIX: `bench-${Math.random().toString(36).slice(2)}` } : {};
   const servers = [];
   for (let i = 0; i < instances; i++) servers.push(await startServer({ ...env, HANDLERS: '1', ...scaleOut }));
   return servers;

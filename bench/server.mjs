@@ -3,6 +3,7 @@
 //                 | realtime (nestjs-realtime)
 //   HANDLERS: message handlers on the gateway; AUTH: jwt | none
 //   REDIS_URL + KEY_PREFIX: scale out over Redis (raw: @socket.io/redis-adapter; realtime: its `redis` option)
+//   REDIS_NODES (JSON startup nodes) + REDIS_MODE ('pubsub' | 'sharded') + KEY_PREFIX: realtime over a Redis Cluster
 //   ROOM_SIZE: users user0..user<ROOM_SIZE-1> join the room `bench-room` when they connect
 //   RECOVERY=1: realtime with `recovery: true` (connection state recovery)
 //   TELEMETRY: absent (@opentelemetry/api hidden, see harness.mjs) | sdk (metrics and spans recorded into
@@ -25,6 +26,8 @@ const {
   AUTH = 'none',
   SECRET = 'bench-secret',
   REDIS_URL,
+  REDIS_NODES,
+  REDIS_MODE,
   KEY_PREFIX = 'bench',
   ROOM_SIZE = '0',
   RECOVERY,
@@ -137,7 +140,11 @@ async function nestServer(realtime) {
   const options = {
     auth: AUTH === 'jwt' ? { secret: SECRET } : undefined,
     rateLimit: { points: 1e9, durationMs: 1000 },
-    redis: REDIS_URL ? { url: REDIS_URL, keyPrefix: KEY_PREFIX } : undefined,
+    redis: REDIS_NODES
+      ? { nodes: JSON.parse(REDIS_NODES), keyPrefix: KEY_PREFIX, mode: REDIS_MODE }
+      : REDIS_URL
+        ? { url: REDIS_URL, keyPrefix: KEY_PREFIX }
+        : undefined,
     recovery: RECOVERY === '1',
   };
   class AppModule {}
