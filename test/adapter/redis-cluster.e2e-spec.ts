@@ -46,6 +46,19 @@ describe('over a Redis Cluster (an existing ioredis Cluster client)', () => {
     expect(client.status).toBe('ready');
   });
 
+  it("delivers in redis.mode 'sharded' through the given Cluster client's duplicates, leaving it open", async () => {
+    const options = { redis: { client, keyPrefix: uniquePrefix('cluster-sharded'), mode: 'sharded' as const }, auth: { secret } };
+    const [a, b] = await bed.apps(2, { options, providers: [EchoGateway] });
+    const bob = await bed.client(b, { token: signTestToken({ sub: 'bob' }, secret) });
+    const received = nextEvent(bob, 'dm');
+
+    await a.get(WebsocketBroadcastService).sendToUser('bob', 'dm', 'over a sharded channel');
+
+    expect(await received).toBe('over a sharded channel');
+    await bed.close();
+    expect(client.status).toBe('ready');
+  });
+
   it('recovers a socket with what it missed, with recovery on (Redis Streams on the cluster)', async () => {
     const options = { redis: { client, keyPrefix: uniquePrefix('cluster-recovery') }, auth: { secret }, recovery: true };
     const [a, b] = await bed.apps(2, { options, providers: [EchoGateway] });
