@@ -6,17 +6,14 @@ import { inFlight, isAck, type Ack } from '../errors/client-reply.js';
 import { telemetry, type MessageObservation } from '../observability/realtime-telemetry.js';
 import { guardCallback } from '../errors/guard-callback.js';
 
-/** What Nest hands `bindMessageHandlers` besides the handlers, and the adapter's payload mapping. */
-export interface DispatchOptions {
-  /** Nest's result-to-Observable transform, as given to `bindMessageHandlers`. */
+/** A gateway's handlers bound to a socket, and Nest's result-to-Observable transform given with them. */
+interface Binding {
+  handlers: MessageMappingProperties[];
   transform: (result: unknown) => Observable<unknown>;
-  /** `IoAdapter.mapPayload`: splits the event arguments into data and ack. */
-  mapPayload: (payload: unknown) => { data?: unknown; ack?: Ack };
 }
 
-interface Binding extends DispatchOptions {
-  handlers: MessageMappingProperties[];
-}
+/** `IoAdapter.mapPayload`: splits the event arguments into data and ack. */
+export type MapPayload = (payload: unknown) => { data?: unknown; ack?: Ack };
 
 type Listener = (this: Socket, ...payload: unknown[]) => void;
 
@@ -36,12 +33,23 @@ export class MessageDispatcher {
   /** One listener per event name; it finds the socket's handlers through `this`. */
   private readonly listeners = new Map<string, Listener>();
 
-  constructor(private readonly logger: Logger) {}
+  /** Shared by every socket, as the listeners are. */
+  private readonly unbindOnDisconnect: (this: Socket) => void;
 
-  bind(socket: Socket, handlers: MessageMappingProperties[], options: DispatchOptions): void {
+  constructor(
+    private readonly logger: Logger,
+    private readonly mapPayload: MapPayload,
+  ) {
+    const unbind = (socket: Socket) => this.unbind(socket);
+    this.unbindOnDisconnect = function (this: Socket) {
+      unbind(this);
+    };
+  }
+
+  bind(socket: Socket, handlers: MessageMappingProperties[], transform: Binding['transform']): void {
     const socketBindings = this.bindings.get(socket);
-    if (!socketBindings) socket.once('disconnect', () => this.unbind(socket));
-    this.bindings.set(socket, [...(socketBindings ?? []), { handlers, ...options }]);
+    if (!socketBindings) socket.once('disconnect', this.unbindOnDisconnect);
+    this.bindings.set(socket, [...(socketBindings ?? []), { handlers, transform }]);
     for (const { message } of handlers) {
       const listener = this.listenerFor(String(message));
       if (!socket.listeners(message).includes(listener)) socket.on(message, listener);
@@ -76,7 +84,7 @@ export class MessageDispatcher {
 
   private handle(socket: Socket, handler: MessageMappingProperties, binding: Binding, payload: unknown[]): void {
     // as rxjs fromEvent hands them to Nest's binding: one argument as is, several as an array
-    const { data, ack } = binding.mapPayload(payload.length > 1 ? payload : payload[0]);
+    const { data, ack } = this.mapPayload(payload.length > 1 ? payload : payload[0]);
     const replyTo = handler.isAckHandledManually ? undefined : ack;
     const event = handler.message as string;
     const observation = observe(socket, event);

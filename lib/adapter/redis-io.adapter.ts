@@ -3,13 +3,12 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { Observable } from 'rxjs';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
-import type { Ack } from '../errors/client-reply.js';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
 import { engineFor } from '../engines/engine-for.js';
 import type { AdapterConstructor } from '../engines/realtime-engine.interface.js';
 import type { RealtimeModuleOptions, ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import { resolveRealtimeOptions } from '../realtime-options.resolve.js';
-import { MessageDispatcher } from './message-dispatcher.js';
+import { MessageDispatcher, type MapPayload } from './message-dispatcher.js';
 import { setUpConnections } from '../connection/connection-setup.js';
 import { RealtimeServerRegistry, type GatewayNamespace } from '../realtime-server.registry.js';
 import { RedisConnections } from '../redis/redis-connections.js';
@@ -26,7 +25,7 @@ import { providedByApp } from '../provided-by-app.js';
 export class RedisIoAdapter extends IoAdapter {
   private readonly options: ResolvedRealtimeOptions;
   private readonly adapterLogger = new Logger(RedisIoAdapter.name);
-  private readonly dispatcher = new MessageDispatcher(this.adapterLogger);
+  private readonly dispatcher = new MessageDispatcher(this.adapterLogger, (payload) => this.mapPayload(payload) as ReturnType<MapPayload>);
   private readonly registry?: RealtimeServerRegistry;
   private redis?: RedisConnections;
   private adapterConstructor?: AdapterConstructor;
@@ -69,6 +68,11 @@ export class RedisIoAdapter extends IoAdapter {
     super.bindClientConnect(server, callback);
   }
 
+  /** As Nest's `IoAdapter`, without its wrapper around `callback` (a closure per connection). */
+  override bindClientDisconnect(client: Socket, callback: (reason: string) => void): void {
+    client.once('disconnect', callback);
+  }
+
   /**
    * Creates the socket.io server, set up as `setUpConnections` says on every namespace; a gateway's
    * own options win over the module's, its own `adapter` included. A gateway that sets no port
@@ -99,10 +103,7 @@ export class RedisIoAdapter extends IoAdapter {
     handlers: MessageMappingProperties[],
     transform: (data: unknown) => Observable<unknown>,
   ): void {
-    this.dispatcher.bind(socket, handlers, {
-      transform,
-      mapPayload: (payload) => this.mapPayload(payload) as { data?: unknown; ack?: Ack },
-    });
+    this.dispatcher.bind(socket, handlers, transform);
   }
 
   /**

@@ -6,7 +6,7 @@ import { userRoom } from '../realtime.constants.js';
 import { HandshakeRefusalError } from './handshake-refusal.error.js';
 import { socketData } from './realtime-socket-data.js';
 import type { JwtVerifier } from './jwt-verifier.js';
-import { watchTokenExpiry } from './token-expiry.js';
+import { tokenExpiryWatch } from './token-expiry.js';
 import { telemetry } from '../observability/realtime-telemetry.js';
 
 type Middleware = (socket: Socket, next: (error?: Error) => void) => void;
@@ -19,6 +19,7 @@ const logger = new Logger('HandshakeAuth');
  * `connect_error` `{ message: 'Unauthorized', data: { code } }`. It runs again when a socket recovers.
  */
 export function handshakeAuth(verifier: JwtVerifier, options: ResolvedAuthOptions): Middleware {
+  const watchTokenExpiry = tokenExpiryWatch({ verifier, graceMs: options.expiryGraceMs, clockTolerance: options.clockTolerance });
   const authenticate = async (socket: Socket): Promise<void> => {
     const token = tokenOf(socket);
     // A recovered socket (recovery on) comes back with its user: only that user's token may take it.
@@ -31,7 +32,7 @@ export function handshakeAuth(verifier: JwtVerifier, options: ResolvedAuthOption
     if (recoveredUserId !== undefined && recoveredUserId !== userId) throw new HandshakeRefusalError('USER_REJECTED');
     Object.assign(socketData(socket), { user, userId });
     await socket.join(userRoom(userId));
-    watchTokenExpiry(socket, payload, { verifier, userId, graceMs: options.expiryGraceMs, clockTolerance: options.clockTolerance });
+    watchTokenExpiry(socket, payload);
   };
   return guardCallback(logger, 'Handshake auth', (socket: Socket, next: (error?: Error) => void) =>
     authenticate(socket).then(

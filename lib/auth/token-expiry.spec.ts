@@ -2,19 +2,20 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'socket.io';
 import { resolveRealtimeOptions } from '../realtime-options.resolve.js';
 import { JwtVerifier } from './jwt-verifier.js';
-import { watchTokenExpiry } from './token-expiry.js';
+import { tokenExpiryWatch } from './token-expiry.js';
 
 const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
 
-describe('watchTokenExpiry', () => {
+describe('tokenExpiryWatch', () => {
   it('leaves no timer or listener behind over 10,000 connect/disconnect cycles', () => {
     const verifier = new JwtVerifier(resolveRealtimeOptions({ auth: { secret: 'unit' } }).auth!);
+    const watch = tokenExpiryWatch({ verifier, graceMs: 1000, clockTolerance: 0 });
     const before = timers();
     const sockets: EventEmitter[] = [];
     for (let i = 0; i < 10_000; i++) {
-      const socket = Object.assign(new EventEmitter(), { data: {}, disconnect() {} });
+      const socket = Object.assign(new EventEmitter(), { data: { userId: `u${i}` }, disconnect() {} });
       const exp = Math.floor(Date.now() / 1000) + 3600;
-      watchTokenExpiry(socket as unknown as Socket, { sub: `u${i}`, exp }, { verifier, userId: `u${i}`, graceMs: 1000, clockTolerance: 0 });
+      watch(socket as unknown as Socket, { sub: `u${i}`, exp });
       socket.emit('disconnect', 'client namespace disconnect');
       sockets.push(socket);
     }

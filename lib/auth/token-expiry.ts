@@ -13,7 +13,6 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface ExpiryOptions {
   verifier: JwtVerifier;
-  userId: string;
   graceMs: number;
   /** Seconds of skew tolerated, as in verification. */
   clockTolerance: number;
@@ -22,44 +21,56 @@ interface ExpiryOptions {
 const logger = new Logger('TokenExpiry');
 
 /**
- * When the token's `exp` passes, emits `auth:expired` and disconnects after the grace period unless
- * the socket sends `auth:refresh { token }` with a valid token for the same user.
+ * Returns `watch(socket, payload)`: when the token's `exp` passes, the socket gets `auth:expired` and
+ * is disconnected after the grace period unless it sends `auth:refresh { token }` with a valid token
+ * for the same user. The listeners are shared by every socket, and a socket's only state is its timer
+ * (none for a token without `exp`): an idle connection costs little.
  */
-export function watchTokenExpiry(socket: Socket, payload: JwtPayload, options: ExpiryOptions): void {
-  let timer: NodeJS.Timeout | undefined;
-  const schedule = (exp: number | undefined): void => {
-    clearTimeout(timer);
-    if (exp === undefined) return;
-    const expiresAt = (exp + options.clockTolerance) * 1000;
-    const delay = expiresAt - Date.now();
-    timer = setTimeout(() => (delay > MAX_TIMER_MS ? schedule(exp) : expire()), Math.min(Math.max(delay, 0), MAX_TIMER_MS));
+export function tokenExpiryWatch(options: ExpiryOptions): (socket: Socket, payload: JwtPayload) => void {
+  const timers = new WeakMap<Socket, NodeJS.Timeout>();
+  const schedule = (socket: Socket, exp: number | undefined): void => {
+    clearTimeout(timers.get(socket));
+    if (exp === undefined) return void timers.delete(socket);
+    const delay = (exp + options.clockTolerance) * 1000 - Date.now();
+    const timer = delay > MAX_TIMER_MS ? setTimeout(schedule, MAX_TIMER_MS, socket, exp) : setTimeout(expire, Math.max(delay, 0), socket);
+    timers.set(socket, timer);
   };
-  const expire = (): void => {
+  const expire = (socket: Socket): void => {
     socket.emit(AUTH_EXPIRED_EVENT);
-    timer = setTimeout(() => socket.disconnect(true), options.graceMs);
+    timers.set(socket, setTimeout(disconnect, options.graceMs, socket));
   };
-  const refresh = async (body: unknown, ack: Ack): Promise<void> => {
+  const refresh = async (socket: Socket, body: unknown, ack: Ack): Promise<void> => {
     const token = (body as { token?: unknown } | undefined)?.token;
     try {
       if (typeof token !== 'string') throw new Error('no token');
       const next = options.verifier.verify(token);
       const user = await options.verifier.toUser(next);
-      if (options.verifier.userIdOf(user) !== options.userId) {
+      if (options.verifier.userIdOf(user) !== socketData(socket).userId) {
         ack(clientError('FORBIDDEN', 'The new token is for another user'));
         socket.disconnect(true);
         return;
       }
       socketData(socket).user = user;
-      schedule(next.exp);
+      schedule(socket, next.exp);
       ack({ status: 'ok' });
     } catch {
       ack(clientError('UNAUTHORIZED', 'Invalid token'));
     }
   };
-  socket.on(
-    AUTH_REFRESH_EVENT,
-    guardCallback(logger, `"${AUTH_REFRESH_EVENT}"`, (body: unknown, ack?: unknown) => refresh(body, isAck(ack) ? ack : () => undefined)),
-  );
-  socket.once('disconnect', () => clearTimeout(timer));
-  schedule(payload.exp);
+  const onRefresh = guardCallback(logger, `"${AUTH_REFRESH_EVENT}"`, function (this: Socket, body: unknown, ack?: unknown) {
+    return refresh(this, body, isAck(ack) ? ack : () => undefined);
+  });
+  const onDisconnect = function (this: Socket): void {
+    clearTimeout(timers.get(this));
+    timers.delete(this);
+  };
+  return (socket, payload) => {
+    socket.on(AUTH_REFRESH_EVENT, onRefresh);
+    socket.once('disconnect', onDisconnect);
+    schedule(socket, payload.exp);
+  };
+}
+
+function disconnect(socket: Socket): void {
+  socket.disconnect(true);
 }

@@ -3,14 +3,14 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import { handshakeAuth } from '../auth/handshake-auth.middleware.js';
 import { JwtVerifier } from '../auth/jwt-verifier.js';
 import { guardCallback } from '../errors/guard-callback.js';
-import { limitRate } from '../rate-limit/socket-rate-limiter.js';
+import { SocketRateLimiter } from '../rate-limit/socket-rate-limiter.js';
 import type { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { handleClientRoomEvents } from '../rooms/client-room-events.js';
 import { reportRecovery } from '../recovery/resync.js';
 import { telemetry } from '../observability/realtime-telemetry.js';
-import { answerUnknownEvents } from './unknown-event.middleware.js';
+import { answeredAsUnknown } from './unknown-event.js';
 
 const logger = new Logger('RealtimeConnections');
 
@@ -40,12 +40,16 @@ export interface ConnectionServices {
 export function setUpConnections(server: Server, options: ResolvedRealtimeOptions, { registry, redis, label }: ConnectionServices): void {
   const auth = options.auth && handshakeAuth(new JwtVerifier(options.auth), options.auth);
   const { rateLimit, rooms } = options;
+  const limiter = rateLimit ? new SocketRateLimiter(rateLimit) : undefined;
+  // one middleware per socket for both (one closure is what an idle connection pays)
+  const checkEvent = (socket: Socket, packet: unknown[], next: (error?: Error) => void): void => {
+    if ((!limiter || limiter.admits(socket, packet)) && !answeredAsUnknown(socket, packet)) next();
+  };
   const setUp = (namespace: Namespace): void => {
     if (auth) namespace.use(auth);
     namespace.use((socket, next) => {
-      if (rateLimit) limitRate(socket, rateLimit);
+      socket.use((packet, nextEvent) => checkEvent(socket, packet, nextEvent));
       if (rooms) handleClientRoomEvents(socket, rooms);
-      answerUnknownEvents(socket);
       next();
     });
     if (options.recovery && !options.redis) namespace.on('connection', (socket: Socket) => reportRecovery(socket));

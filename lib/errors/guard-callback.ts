@@ -9,16 +9,17 @@ export function guardCallback<This, A extends unknown[]>(
   context: string,
   callback: (this: This, ...args: A) => unknown,
 ): (this: This, ...args: A) => void {
-  const report = (error: unknown): void => {
-    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    logger.error(`${context} failed, the process goes on: ${text}`, error instanceof Error ? error.stack : undefined);
-  };
   return function (this: This, ...args: A): void {
     try {
       const result = callback.apply(this, args);
-      if (result instanceof Promise) result.catch(report);
+      if (result instanceof Promise) result.catch((error: unknown) => report(logger, context, error));
     } catch (error) {
-      report(error);
+      report(logger, context, error);
     }
   };
+}
+
+function report(logger: Logger, context: string, error: unknown): void {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  logger.error(`${context} failed, the process goes on: ${text}`, error instanceof Error ? error.stack : undefined);
 }
