@@ -98,15 +98,23 @@ export class MessageDispatcher {
     }
     // Nest's transform awaits the result and wraps it in an Observable; a plain value (what most
     // handlers return) is answered without that rxjs chain, an Observable goes through the transform.
-    void Promise.resolve(result)
-      .then((value) => (isObservable(value) ? this.stream(socket, binding.transform(value), replyTo) : respond(socket, value, replyTo)))
-      .then(
-        () => observation && observed(observation, socket, event),
-        (error: unknown) => {
-          this.logger.error(error);
-          if (observation) observed(observation, socket, event, 'INTERNAL');
-        },
-      );
+    // One promise reaction per message (Nest's handlers return promises): answering and recording the
+    // outcome happen in it.
+    const fail = (error: unknown): void => {
+      this.logger.error(error);
+      if (observation) observed(observation, socket, event, 'INTERNAL');
+    };
+    const answer = (value: unknown): void => {
+      try {
+        if (isObservable(value)) this.stream(socket, binding.transform(value), replyTo);
+        else respond(socket, value, replyTo);
+      } catch (error) {
+        return fail(error);
+      }
+      if (observation) observed(observation, socket, event);
+    };
+    if (isThenable(result)) void Promise.resolve(result).then(answer, fail);
+    else answer(result);
   }
 
   private stream(socket: Socket, result$: Observable<unknown>, replyTo: Ack | undefined): void {
@@ -130,6 +138,10 @@ export class MessageDispatcher {
     open.add(subscription);
     subscription.add(() => open.delete(subscription));
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 function respond(socket: Socket, response: unknown, ack: Ack | undefined): void {
