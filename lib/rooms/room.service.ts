@@ -77,7 +77,9 @@ export class RoomService implements OnModuleInit {
     if (!this.registry.server && this.options.redis) throw new NoSocketServerError('RoomService members');
     this.requireRedis();
     const namespace = this.namespace(opts.namespace);
-    const sockets = namespace ? await telemetry.clusterRequest('members', () => namespace.in(room).fetchSockets()) : [];
+    const timeoutMs = this.options.redis?.requestsTimeout;
+    const operator = namespace && (timeoutMs === undefined ? namespace.in(room) : namespace.in(room).timeout(timeoutMs));
+    const sockets = operator ? await telemetry.clusterRequest('members', () => operator.fetchSockets()) : [];
     return sockets.map((socket) => {
       const { userId } = socketData(socket);
       return userId === undefined ? { socketId: socket.id } : { socketId: socket.id, userId };
@@ -97,7 +99,8 @@ export class RoomService implements OnModuleInit {
     if (!server) return; // one instance, no server yet: no sockets to act on
     if (!this.options.redis) return applyLocally(this.registry.namespaces, request);
     this.requireRedis();
-    await telemetry.clusterRequest(request.action, () => applyEverywhere(server, this.registry.namespaces, request));
+    const timeoutMs = this.options.redis.requestsTimeout;
+    await telemetry.clusterRequest(request.action, () => applyEverywhere(server, this.registry.namespaces, request, timeoutMs));
   }
 
   /** Cluster-wide calls need the adapter's Redis: while it is down they fail at once, not at the timeout. */

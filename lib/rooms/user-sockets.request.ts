@@ -35,9 +35,26 @@ export function answerRequests(server: Server, namespaces: () => Namespace[]): v
 
 /**
  * Applies the request here and on every other instance, resolving once all of them acknowledged it
- * (socket.io's own `socketsJoin` only publishes); rejects when one does not answer within the
- * adapter's `requestsTimeout`.
+ * (socket.io's own `socketsJoin` only publishes); rejects when one does not answer within
+ * `timeoutMs` (`redis.requestsTimeout`: the cluster adapters of the sharded and streams engines have
+ * a fixed 5 s of their own).
  */
-export async function applyEverywhere(server: Server, namespaces: Namespace[], request: UserSocketsRequest): Promise<void> {
-  await Promise.all([applyLocally(namespaces, request), server.of('/').serverSideEmitWithAck(USER_SOCKETS_EVENT, request)]);
+export async function applyEverywhere(
+  server: Server,
+  namespaces: Namespace[],
+  request: UserSocketsRequest,
+  timeoutMs: number,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timeout reached: an instance did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([
+      Promise.all([applyLocally(namespaces, request), server.of('/').serverSideEmitWithAck(USER_SOCKETS_EVENT, request)]),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -4,7 +4,7 @@ import type { Socket } from 'socket.io-client';
 import { RealtimeModule, RoomService, WebsocketBroadcastService, type RealtimeModuleOptions } from '../../lib/index.js';
 import { signTestToken } from '../../lib/testing/index.js';
 import { collect, nextEvent } from '../utils/events.js';
-import { buildLibraryForInstances, runWorker, type CompiledLibrary } from '../utils/instance-process.js';
+import { buildLibraryForInstances, InstanceProcess, runWorker, type CompiledLibrary } from '../utils/instance-process.js';
 import { REDIS_DEPLOYMENTS, type RedisDeployment } from '../utils/redis-deployments.js';
 import { hostModule, TestBed, uniquePrefix } from '../utils/test-bed.js';
 import { NotifyController, RoomsGateway } from './rooms.host.js';
@@ -161,6 +161,32 @@ describe.each(REDIS_DEPLOYMENTS)('rooms and broadcasting across two instances (%
     const acks = await a.get(WebsocketBroadcastService).requestFromUser('alice', 'confirm', 'delete?', { timeoutMs: 500 });
 
     expect([...acks].sort()).toEqual(['A says yes to delete?', 'B says yes to delete?']);
+  });
+
+  it('rejects cluster-wide requests after redis.requestsTimeout when an instance does not answer', async () => {
+    const requestsTimeout = 500;
+    const quick = { ...options, redis: { ...options.redis, requestsTimeout } };
+    const frozen = await InstanceProcess.start(library, quick);
+    bed.defer(() => frozen.kill());
+    const [asking] = await bed.apps(1, { options: quick, providers: [RoomsGateway] });
+    await bed.client(frozen.url, { token: signTestToken({ sub: 'carol' }, secret) });
+    // until the instance answers cluster-wide requests (on a Cluster, its subscriptions take a moment)
+    while (
+      (
+        await asking
+          .get(RoomService)
+          .members('user:carol')
+          .catch(() => [])
+      ).length === 0
+    );
+    frozen.pause(); // counted as an instance, but answering nothing
+
+    const startedAt = Date.now();
+    await expect(asking.get(RoomService).members('lobby')).rejects.toThrow(/timeout/);
+    await expect(asking.get(RoomService).joinUser('alice', 'vip')).rejects.toThrow(/timeout/);
+    // the adapters' own timeouts are 5 s a request; this is both requests, with room for a slow machine
+    expect(Date.now() - startedAt).toBeLessThan(4000);
+    frozen.resume();
   });
 
   it('disconnectUser disconnects every socket of the user on every instance', async () => {

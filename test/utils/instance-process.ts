@@ -75,6 +75,15 @@ export class InstanceProcess {
     await once(this.child, 'exit');
   }
 
+  /** Freezes the process (SIGSTOP): its connections stay open and it answers nothing, as a hung instance. */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child.kill('SIGCONT');
+  }
+
   /** Whether the process is still running (it did not crash). */
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
