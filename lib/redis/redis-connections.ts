@@ -84,12 +84,12 @@ export class RedisConnections {
     const address = describeAddress(options);
     try {
       await Promise.all(clients.map((client) => waitUntilReady(client, timeoutMs)));
+      await Promise.all(clients.filter(isCluster).map(connectMastersEagerly));
     } catch (error) {
       clients.forEach((client) => client.disconnect());
       throw new RedisConnectionError(address, timeoutMs, error as Error);
     }
     try {
-      await Promise.all(clients.filter(isCluster).map(connectMastersEagerly));
       if (purpose.sharded) await requireShardedPubSub(clients[0], address);
     } catch (error) {
       clients.forEach((client) => client.disconnect());
