@@ -54,10 +54,12 @@ export async function connectRate(env, settings) {
   const server = await startServer({ ...env, HANDLERS: '1' });
   // A tenth as many first, left open, so that the measured ones find the server's code compiled.
   const warmUp = await connectMany(server.port, settings.connects / 10, clientOptions(env));
+  await server.measure(); // opens the window a BENCH_CPU_PROF profile covers
   const { sockets, perSecond } = await connectMany(server.port, settings.connects, {
     ...clientOptions(env),
     firstUser: settings.connects / 10,
   });
+  await server.measure();
   closeAll(warmUp.sockets);
   closeAll(sockets);
   await server.stop();
