@@ -175,12 +175,7 @@ type ConnectionSettings = {
 function openClient(options: ResolvedRedisOptions, settings: ConnectionSettings): RedisClient {
   if (options.client) return duplicate(options.client, settings);
   if (options.nodes) return new Cluster(options.nodes, clusterOptions(settings));
-  return new Redis(options.url as string, {
-    ...CONNECTION_OPTIONS,
-    ...NODE_OPTIONS,
-    ...nodeSettings(settings),
-    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-  });
+  return new Redis(options.url as string, standaloneOptions(settings));
 }
 
 // Nothing is kept to be sent late: without an offline queue (unless `blocking`) a command during an
@@ -199,20 +194,12 @@ const DISCONNECT_TIMEOUT_MS = 100;
 
 function duplicate(client: RedisClient, settings: ConnectionSettings): RedisClient {
   if (isCluster(client)) return client.duplicate([], clusterOptions(settings, client.options.redisOptions));
-  return client.duplicate({
-    ...CONNECTION_OPTIONS,
-    ...NODE_OPTIONS,
-    ...nodeSettings(settings),
-    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-  });
+  return client.duplicate(standaloneOptions(settings));
 }
 
-/** The settings of a standalone connection, which subscribes to sharded channels itself. */
-function nodeSettings({
-  shardedSubscribers: _onClustersOnly,
-  ...settings
-}: ConnectionSettings): Omit<ConnectionSettings, 'shardedSubscribers'> {
-  return settings;
+/** A standalone connection's options (it subscribes to sharded channels itself: no `shardedSubscribers`). */
+function standaloneOptions({ shardedSubscribers: _onClustersOnly, ...settings }: ConnectionSettings): RedisOptions {
+  return { ...CONNECTION_OPTIONS, ...NODE_OPTIONS, ...settings, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
 }
 
 /** A Cluster connection's options, on the node options of the Cluster it duplicates, if any. */
