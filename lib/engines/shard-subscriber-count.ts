@@ -18,12 +18,25 @@ export class ShardSubscriberCount {
     return count;
   }
 
+  /**
+   * The live master of the channel's slot. A connection that only publishes learns of a failover late
+   * (its slot map can still name the failed master, which its pool has dropped): then the map is
+   * refreshed once before giving up.
+   */
   private async masterOf(cluster: Cluster, channel: string): Promise<Redis> {
     let slot = this.slots.get(channel);
     if (slot === undefined) this.slots.set(channel, (slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', channel))));
-    const [master] = cluster.slots[slot] ?? [];
-    const node = cluster.nodes('master').find(({ options }) => `${options.host}:${options.port}` === master);
+    const node = liveMasterOf(cluster, slot) ?? (await refreshedSlots(cluster), liveMasterOf(cluster, slot));
     if (!node) throw new Error(`No master of the Redis Cluster serves slot ${slot} (of channel ${channel}) right now`);
     return node;
   }
+}
+
+function liveMasterOf(cluster: Cluster, slot: number): Redis | undefined {
+  const [master] = cluster.slots[slot] ?? [];
+  return cluster.nodes('master').find(({ options, status }) => `${options.host}:${options.port}` === master && status !== 'end');
+}
+
+function refreshedSlots(cluster: Cluster): Promise<void> {
+  return new Promise((resolve, reject) => cluster.refreshSlotsCache((error) => (error ? reject(error) : resolve())));
 }
