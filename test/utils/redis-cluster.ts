@@ -42,19 +42,9 @@ export class RedisCluster {
   }
 
   /** The masters' ports, as the cluster sees them now. */
-  async masters(): Promise<number[]> {
+  private async masters(): Promise<number[]> {
     const roles = await Promise.all(this.live().map(async (node) => ({ node, role: (await cli(node, 'role')).split('\n')[0] })));
     return roles.filter(({ role }) => role === 'master').map(({ node }) => node.port);
-  }
-
-  /** Every live node's INFO commandstats count of `command` (e.g. 'spublish'), by port. */
-  async commandCounts(command: string): Promise<Record<number, number>> {
-    const counts: Record<number, number> = {};
-    for (const node of this.live()) {
-      const stats = await cli(node, 'info', 'commandstats');
-      counts[node.port] = Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
-    }
-    return counts;
   }
 
   /** Stops the master of one shard as a crash would, and resolves once its replica has taken over. */

@@ -7,8 +7,6 @@ import { testRedis } from './redis-server.js';
 export interface RedisDeployment {
   /** The `redis` options of the instances, with this key prefix. */
   options(keyPrefix: string): RealtimeRedisOptions;
-  /** A client of our own, for looking at keys; closed by {@link stop}. */
-  readonly admin: Redis | Cluster;
   /** The keys holding `text`, on every node. */
   keys(text: string): Promise<string[]>;
   /** The same, per node (the masters of a Cluster). */
@@ -29,30 +27,30 @@ export const REDIS_DEPLOYMENTS: [string, () => Promise<RedisDeployment>][] = [
 async function standalone(mode: 'pubsub' | 'sharded'): Promise<RedisDeployment> {
   const redis = await testRedis();
   const admin = new Redis(redis.url);
-  return {
+  return withKeys({
     options: (keyPrefix) => ({ url: redis.url, keyPrefix, mode }),
-    admin,
-    keys: (text) => admin.keys(`*${text}*`),
     keysPerNode: async (text) => [await admin.keys(`*${text}*`)],
     async stop() {
       await admin.quit();
       await redis.stop();
     },
-  };
+  });
 }
 
 async function cluster(): Promise<RedisDeployment> {
   const redisCluster = await RedisCluster.start({ replicas: 1 });
   const admin = new Cluster(redisCluster.startupNodes);
-  const keysPerMaster = (text: string) => Promise.all(admin.nodes('master').map((node) => node.keys(`*${text}*`)));
-  return {
+  return withKeys({
     options: (keyPrefix) => ({ nodes: redisCluster.startupNodes, keyPrefix, mode: 'sharded' }),
-    admin,
-    keys: async (text) => (await keysPerMaster(text)).flat(),
-    keysPerNode: (text) => keysPerMaster(text),
+    keysPerNode: (text) => Promise.all(admin.nodes('master').map((node) => node.keys(`*${text}*`))),
     async stop() {
       await admin.quit();
       await redisCluster.stop();
     },
-  };
+  });
+}
+
+/** A deployment's `keys`, from its keys per node. */
+function withKeys(deployment: Omit<RedisDeployment, 'keys'>): RedisDeployment {
+  return { ...deployment, keys: async (text) => (await deployment.keysPerNode(text)).flat() };
 }
