@@ -6,12 +6,6 @@ import { inFlight, isAck, type Ack } from '../errors/client-reply.js';
 import { telemetry, type MessageObservation } from '../observability/realtime-telemetry.js';
 import { guardCallback } from '../errors/guard-callback.js';
 
-/** A gateway's handlers bound to a socket, and Nest's result-to-Observable transform given with them. */
-interface Binding {
-  handlers: MessageMappingProperties[];
-  transform: (result: unknown) => Observable<unknown>;
-}
-
 /** `IoAdapter.mapPayload`: splits the event arguments into data and ack. */
 export type MapPayload = (payload: unknown) => { data?: unknown; ack?: Ack };
 
@@ -24,43 +18,29 @@ type Listener = (this: Socket, ...payload: unknown[]) => void;
  * middlewares (rate limiting). Responses follow Nest's rules: a `WsResponse` (`{ event, data }`) is
  * emitted, any other non-nil value goes to the ack unless the handler acks by hand (`@Ack()`), each
  * value of an Observable result is sent, and a result still streaming when the socket disconnects is
- * unsubscribed. On disconnect the listeners are removed, as with Nest's binding.
+ * unsubscribed. A socket keeps only Nest's handlers bound to it: no listener of its own on
+ * `disconnect`, since a disconnected socket gets no more events and its handlers go with it.
  */
 export class MessageDispatcher {
-  /** Per socket: the gateways bound to it, and the Observable results still streaming to it. */
-  private readonly bindings = new WeakMap<Socket, Binding[]>();
+  /** Per socket: the handlers of the gateways bound to it, and the Observable results still streaming to it. */
+  private readonly bindings = new WeakMap<Socket, MessageMappingProperties[]>();
   private readonly streaming = new WeakMap<Socket, Set<Subscription>>();
   /** One listener per event name; it finds the socket's handlers through `this`. */
   private readonly listeners = new Map<string, Listener>();
 
-  /** Shared by every socket, as the listeners are. */
-  private readonly unbindOnDisconnect: (this: Socket) => void;
-
   constructor(
     private readonly logger: Logger,
     private readonly mapPayload: MapPayload,
-  ) {
-    const unbind = (socket: Socket) => this.unbind(socket);
-    this.unbindOnDisconnect = function (this: Socket) {
-      unbind(this);
-    };
-  }
+  ) {}
 
-  bind(socket: Socket, handlers: MessageMappingProperties[], transform: Binding['transform']): void {
-    const socketBindings = this.bindings.get(socket);
-    if (!socketBindings) socket.once('disconnect', this.unbindOnDisconnect);
-    this.bindings.set(socket, [...(socketBindings ?? []), { handlers, transform }]);
+  /** Nest's handlers array is kept as given (one gateway on the socket, the usual case), not copied. */
+  bind(socket: Socket, handlers: MessageMappingProperties[]): void {
+    const bound = this.bindings.get(socket);
+    this.bindings.set(socket, bound ? [...bound, ...handlers] : handlers);
     for (const { message } of handlers) {
       const listener = this.listenerFor(String(message));
       if (!socket.listeners(message).includes(listener)) socket.on(message, listener);
     }
-  }
-
-  private unbind(socket: Socket): void {
-    for (const binding of this.bindings.get(socket) ?? []) {
-      for (const { message } of binding.handlers) socket.off(String(message), this.listeners.get(String(message))!);
-    }
-    this.bindings.delete(socket);
   }
 
   private listenerFor(event: string): Listener {
@@ -75,14 +55,14 @@ export class MessageDispatcher {
     return listener;
   }
 
+  /** Every handler subscribed to the event runs, as with Nest's binding (one per method, several gateways). */
   private dispatch(socket: Socket, event: string, payload: unknown[]): void {
-    for (const binding of this.bindings.get(socket) ?? []) {
-      const handler = binding.handlers.find((candidate) => candidate.message === event);
-      if (handler) this.handle(socket, handler, binding, payload);
+    for (const handler of this.bindings.get(socket) ?? []) {
+      if (handler.message === event) this.handle(socket, handler, payload);
     }
   }
 
-  private handle(socket: Socket, handler: MessageMappingProperties, binding: Binding, payload: unknown[]): void {
+  private handle(socket: Socket, handler: MessageMappingProperties, payload: unknown[]): void {
     // as rxjs fromEvent hands them to Nest's binding: one argument as is, several as an array
     const { data, ack } = this.mapPayload(payload.length > 1 ? payload : payload[0]);
     const replyTo = handler.isAckHandledManually ? undefined : ack;
@@ -96,17 +76,16 @@ export class MessageDispatcher {
       if (observation) observed(observation, socket, event, 'INTERNAL');
       return;
     }
-    // Nest's transform awaits the result and wraps it in an Observable; a plain value (what most
-    // handlers return) is answered without that rxjs chain, an Observable goes through the transform.
-    // One promise reaction per message (Nest's handlers return promises): answering and recording the
-    // outcome happen in it.
+    // Nest's handlers return promises: one promise reaction per message answers and records the
+    // outcome. A plain value (what most handlers return) is answered as is, each value of an
+    // Observable as it comes (what Nest's own result transform would do).
     const fail = (error: unknown): void => {
       this.logger.error(error);
       if (observation) observed(observation, socket, event, 'INTERNAL');
     };
     const answer = (value: unknown): void => {
       try {
-        if (isObservable(value)) this.stream(socket, binding.transform(value), replyTo);
+        if (isObservable(value)) this.stream(socket, value, replyTo);
         else respond(socket, value, replyTo);
       } catch (error) {
         return fail(error);
@@ -130,7 +109,7 @@ export class MessageDispatcher {
     if (!open) {
       const streams = (open = new Set());
       this.streaming.set(socket, streams);
-      socket.once(
+      socket.on(
         'disconnect',
         guardCallback(this.logger, 'Ending a streamed result', () => streams.forEach((stream) => stream.unsubscribe())),
       );

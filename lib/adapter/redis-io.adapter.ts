@@ -1,6 +1,5 @@
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
-import type { Observable } from 'rxjs';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
@@ -68,9 +67,12 @@ export class RedisIoAdapter extends IoAdapter {
     super.bindClientConnect(server, callback);
   }
 
-  /** As Nest's `IoAdapter`, without its wrapper around `callback` (a closure per connection). */
+  /**
+   * As Nest's `IoAdapter`, without its wrapper around `callback` (a closure per connection), and with
+   * `on`, not `once`: socket.io emits `disconnect` once, and `once` costs a wrapper per connection.
+   */
   override bindClientDisconnect(client: Socket, callback: (reason: string) => void): void {
-    client.once('disconnect', callback);
+    client.on('disconnect', callback);
   }
 
   /**
@@ -98,12 +100,8 @@ export class RedisIoAdapter extends IoAdapter {
    * Binds a gateway's handlers to a socket with one dispatcher instead of an rxjs chain per handler;
    * guards, pipes, interceptors, filters and responses behave as with Nest's own binding.
    */
-  override bindMessageHandlers(
-    socket: Socket,
-    handlers: MessageMappingProperties[],
-    transform: (data: unknown) => Observable<unknown>,
-  ): void {
-    this.dispatcher.bind(socket, handlers, transform);
+  override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[]): void {
+    this.dispatcher.bind(socket, handlers);
   }
 
   /**

@@ -28,9 +28,21 @@ const logger = new Logger('TokenExpiry');
  */
 export function tokenExpiryWatch(options: ExpiryOptions): (socket: Socket, payload: JwtPayload) => void {
   const timers = new WeakMap<Socket, NodeJS.Timeout>();
+  const forget = function (this: Socket): void {
+    clearTimeout(timers.get(this));
+    timers.delete(this);
+    this.off('disconnect', forget);
+  };
+  // A socket has a timer, and a `disconnect` listener to clear it, only while its token has an `exp`.
   const schedule = (socket: Socket, exp: number | undefined): void => {
-    clearTimeout(timers.get(socket));
-    if (exp === undefined) return void timers.delete(socket);
+    const running = timers.get(socket);
+    clearTimeout(running);
+    if (exp === undefined) {
+      timers.delete(socket);
+      socket.off('disconnect', forget);
+      return;
+    }
+    if (!running) socket.on('disconnect', forget);
     const delay = (exp + options.clockTolerance) * 1000 - Date.now();
     const timer = delay > MAX_TIMER_MS ? setTimeout(schedule, MAX_TIMER_MS, socket, exp) : setTimeout(expire, Math.max(delay, 0), socket);
     timers.set(socket, timer);
@@ -60,13 +72,8 @@ export function tokenExpiryWatch(options: ExpiryOptions): (socket: Socket, paylo
   const onRefresh = guardCallback(logger, `"${AUTH_REFRESH_EVENT}"`, function (this: Socket, body: unknown, ack?: unknown) {
     return refresh(this, body, isAck(ack) ? ack : () => undefined);
   });
-  const onDisconnect = function (this: Socket): void {
-    clearTimeout(timers.get(this));
-    timers.delete(this);
-  };
   return (socket, payload) => {
     socket.on(AUTH_REFRESH_EVENT, onRefresh);
-    socket.once('disconnect', onDisconnect);
     schedule(socket, payload.exp);
   };
 }
