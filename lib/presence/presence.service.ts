@@ -31,6 +31,8 @@ const ONLINE_SCOPE_NAMES = Array.from({ length: ONLINE_SCOPES }, (_, i) => `onli
 export class PresenceService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(PresenceService.name);
   private readonly instanceId = randomUUID();
+  /** `<instanceId>:<namespace>:`, the start of every entry socket of a namespace (see `entrySocket`). */
+  private readonly entryPrefixes = new WeakMap<Namespace, string>();
   private readonly pending = new Set<Promise<void>>();
   private readonly announcer?: PresenceAnnouncer;
   /** With `recovery`: sockets closing for a reason they may recover from, by entry socket. */
@@ -173,9 +175,15 @@ export class PresenceService implements OnModuleInit, BeforeApplicationShutdown,
     return userId === undefined ? undefined : { scope: `${ROOM_SCOPE_PREFIX}${room}`, userId, socket };
   }
 
-  /** How a socket is known in the store: by instance, so that a socket recovered elsewhere is another entry. */
+  /**
+   * How a socket is known in the store: by instance, so that a socket recovered elsewhere is another
+   * entry. The `<instance>:<namespace>:` part is made once per namespace, so that a socket's entry is
+   * one string joined to it, not several.
+   */
   private entrySocket(namespace: Namespace, socketId: string): string {
-    return `${this.instanceId}:${namespace.name}:${socketId}`;
+    let prefix = this.entryPrefixes.get(namespace);
+    if (prefix === undefined) this.entryPrefixes.set(namespace, (prefix = `${this.instanceId}:${namespace.name}:`));
+    return prefix + socketId;
   }
 
   private announce(namespace: Namespace, { scope, userId }: Omit<PresenceEntry, 'socket'>, change: PresenceChange): void {
