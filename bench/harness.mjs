@@ -21,7 +21,9 @@ const withoutOpenTelemetry = fileURLToPath(new URL('./without-opentelemetry.mjs'
 /** Starts a server variant (see server.mjs) on core 0; `request` sends an IPC message and resolves with its reply. */
 export async function startServer(env) {
   const child = fork(serverScript, [], {
-    env: { ...process.env, ...env, SECRET },
+    // ws loads the optional native `bufferutil` when it is installed (a devDependency, for the `engine`
+    // group): every server runs without it, as on a default install, unless BUFFERUTIL=1.
+    env: { ...process.env, ...env, SECRET, WS_NO_BUFFER_UTIL: env.BUFFERUTIL === '1' ? '' : '1' },
     execPath: 'taskset',
     execArgv: ['-c', '0', process.execPath, '--expose-gc', ...(env.TELEMETRY === 'absent' ? ['--import', withoutOpenTelemetry] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -171,6 +171,19 @@ const groups = {
       await cluster.stop();
     }
   },
+  // ws's optional native addon (the one faster engine that installs here), with the full stack
+  async engine() {
+    const native = { ...realtime, BUFFERUTIL: '1' };
+    const { clients, messages } = settings.fanout[0];
+    return {
+      ...(await compare(ackRoundTrip, labelled({ raw, realtime, 'realtime + bufferutil': native }, 'acks'))),
+      ...(await compare(
+        fanOut,
+        labelled({ raw: { ...raw, AUTH: 'jwt' }, realtime, 'realtime + bufferutil': native }, `fan-out to ${clients}`),
+        { clients, messages, instances: 1 },
+      )),
+    };
+  },
   telemetry: () =>
     compare(ackRoundTrip, {
       'realtime, @opentelemetry/api absent': { ...realtime, TELEMETRY: 'absent' },
@@ -183,7 +196,7 @@ const groups = {
   async memory() {
     const rows = {};
     for (const HANDLERS of ['1', '10']) {
-      const contenders = { ws, raw, 'stock Nest': nest, 'realtime + JWT': realtime };
+      const contenders = { ws, raw, 'raw + JWT': { ...raw, AUTH: 'jwt' }, 'stock Nest': nest, 'realtime + JWT': realtime };
       const withHandlers = Object.fromEntries(Object.entries(contenders).map(([name, env]) => [name, { ...env, HANDLERS }]));
       Object.assign(rows, await compare(memoryPerConnection, labelled(withHandlers, `${HANDLERS} handler(s)`)));
     }

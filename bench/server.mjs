@@ -6,6 +6,7 @@
 //   REDIS_NODES (JSON startup nodes) + REDIS_MODE ('pubsub' | 'sharded') + KEY_PREFIX: realtime over a Redis Cluster
 //   ROOM_SIZE: users user0..user<ROOM_SIZE-1> join the room `bench-room` when they connect
 //   RECOVERY=1: realtime with `recovery: true` (connection state recovery)
+//   BUFFERUTIL=1: ws with its native `bufferutil` addon (harness.mjs turns it off otherwise)
 //   TELEMETRY: absent (@opentelemetry/api hidden, see harness.mjs) | sdk (metrics and spans recorded into
 //              memory) | sdk-metrics | sdk-traces (one of them) | sdk-sampled (metrics, and spans for one
 //              trace in ten) | unset (the API installed, no SDK registered)
