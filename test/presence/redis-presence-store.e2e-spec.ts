@@ -60,4 +60,37 @@ describe('RedisPresenceStore', () => {
     ]);
     for (const key of keys) expect(await admin.pttl(key)).toBeGreaterThan(25_000);
   });
+
+  it('applies the adds and removes that come together in one script call per scope, in order', async () => {
+    const scriptCalls = async () => {
+      const stats = await admin.info('commandstats');
+      return [...stats.matchAll(/cmdstat_(?:eval|evalsha):calls=(\d+)/g)].reduce((sum, [, calls]) => sum + Number(calls), 0);
+    };
+    const online = entries('online', 20);
+    const [tab] = entries('room:lobby', 1);
+    const secondTab = { ...tab, socket: 'instance:/:another' };
+    await store.add(online[0]); // opens the connection and loads the script
+    await admin.config('RESETSTAT');
+
+    const results = await Promise.all([
+      ...online.slice(1).map((entry) => store.add(entry)),
+      store.add(tab),
+      store.add(secondTab),
+      store.remove(tab),
+      store.remove(secondTab),
+      store.remove(online[1]),
+    ]);
+
+    expect(await scriptCalls()).toBe(2); // online and room:lobby
+    // 19 first sockets; the lobby user's first socket, not the second; not the last on the first remove,
+    // the last on the second; online[1] removed right after it came: its last socket.
+    expect(results).toEqual([...online.slice(1).map(() => true), true, false, false, true, true]);
+    expect((await store.users('online')).sort()).toEqual(
+      online
+        .filter((_, i) => i !== 1)
+        .map((entry) => entry.userId)
+        .sort(),
+    );
+    expect(await store.users('room:lobby')).toEqual([]);
+  });
 });
