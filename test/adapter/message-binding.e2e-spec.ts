@@ -1,10 +1,9 @@
 import { Injectable, UseInterceptors, type CallHandler, type INestApplication, type NestInterceptor } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { Ack, MessageBody, SubscribeMessage, WebSocketGateway, type OnGatewayDisconnect } from '@nestjs/websockets';
+import { Ack, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { EventEmitter, once } from 'node:events';
 import { finalize, interval, map, of, type Observable } from 'rxjs';
-import type { Socket as ServerSocket } from 'socket.io';
 import type { Socket } from 'socket.io-client';
 import { RealtimeModule, RedisIoAdapterFactory } from '../../lib/index.js';
 import { connectClient } from '../../lib/testing/index.js';
@@ -18,17 +17,12 @@ class UpperCaseInterceptor implements NestInterceptor {
   }
 }
 
-/** Tells the test when a streaming result was torn down, and hands it each socket that disconnected. */
+/** Tells the test when a streaming result was torn down. */
 const streams = new EventEmitter();
-const disconnects = new EventEmitter();
 
 /** What a handler can return or do, as Nest's own binding handles it. */
 @WebSocketGateway()
-class BindingGateway implements OnGatewayDisconnect {
-  handleDisconnect(client: ServerSocket) {
-    disconnects.emit('socket', client);
-  }
-
+class BindingGateway {
   @SubscribeMessage('ws-response')
   wsResponse(@MessageBody() data: unknown) {
     return { event: 'reply', data };
