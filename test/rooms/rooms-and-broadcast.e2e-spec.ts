@@ -99,7 +99,8 @@ describe.each(REDIS_DEPLOYMENTS)('rooms and broadcasting across two instances (%
     expect(await aliceOnA.emitWithAck('say', { room: 'lobby', text: 'hi all' })).toBe('ok');
 
     expect(await received).toEqual(['hi all', 'hi all']);
-    await barrier(a, [aliceOnA]);
+    // on the room's channel: a's own sockets get room messages once its SPUBLISH settles, in channel order
+    await barrier(a, [aliceOnA], (service) => service.sendToRoom('lobby', 'barrier', null));
     expect(senderGot).toEqual([]);
   });
 
