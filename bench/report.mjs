@@ -122,13 +122,17 @@ const sections = {
         targets.push([`${clients} users joining one room, ${where}: connect time, realtime / raw socket.io`, connectTime, 1.2, 'at most']);
         targets.push([`fan-out to that room of ${clients}, ${where}: delivered/s, realtime / raw socket.io`, throughput, 0.95]);
         targets.push([`fan-out to that room of ${clients}, ${where}: p99, realtime / raw socket.io`, p99, 1.1, 'at most']);
-        return `${clients} users, ${where}: connect time realtime / raw socket.io = **${x(connectTime)}**; fan-out **${x(throughput)}** delivered/s, **${x(p99)}** p99.`;
+        const quiet = rows[`realtime without room events, ${clients} users, ${where}`];
+        const quietLine = quiet
+          ? ` Without room events (\`presence.roomEvents: false\`): connect time **${x(ratio(m(raw, 'connectsPerSecond'), m(quiet, 'connectsPerSecond')))}**.`
+          : '';
+        return `${clients} users, ${where}: connect time realtime / raw socket.io = **${x(connectTime)}**; fan-out **${x(throughput)}** delivered/s, **${x(p99)}** p99.${quietLine}`;
       }),
     );
     return [
       `## One big room (${settings.bigRooms.join(' and ')} distinct users, each with its own JWT, joining one room as they connect; then ${settings.roomMessages} messages to the room at once)`,
       '',
-      "Every server verifies the same tokens (stock Nest in `handleConnection`) and joins each socket to the room there. realtime runs with its defaults, presence on: the room's members hear of arrivals in `presence:diff` batches. The fan-out starts as soon as the last client is in, with no pause. Medians of 3 runs here (at most): a run at 5,000 users takes most of a minute.",
+      "Every server verifies the same tokens (stock Nest in `handleConnection`) and joins each socket to the room there. realtime runs with its defaults, presence on: the room's members hear of arrivals in `presence:diff` batches; over two instances also with `presence.roomEvents: false` (presence kept, no diffs). The fan-out starts as soon as the last client is in, with no pause. Medians of 3 runs here (at most): a run at 5,000 users takes most of a minute.",
       '',
       ...serverTable(rows, {
         'connects/s': median('connectsPerSecond'),

@@ -102,7 +102,7 @@ const groups = {
         const contenders =
           instances === 1
             ? { raw: { ...raw, AUTH: 'jwt' }, 'stock Nest': { ...nest, AUTH: 'jwt' }, realtime }
-            : { raw: { ...raw, AUTH: 'jwt' }, realtime };
+            : { raw: { ...raw, AUTH: 'jwt' }, realtime, 'realtime without room events': { ...realtime, ROOM_EVENTS: 'off' } };
         const rooms = labelled(contenders, `${clients} users, ${where(instances)}`);
         // 3 runs, not 5: a run at 5,000 users takes most of a minute
         Object.assign(rows, await compare(bigRoom, rooms, { clients, instances, redisUrl }, Math.min(settings.repeats, 3)));

@@ -32,6 +32,7 @@ const {
   KEY_PREFIX = 'bench',
   ROOM_SIZE = '0',
   RECOVERY,
+  ROOM_EVENTS,
   TELEMETRY,
 } = process.env;
 const handlerNames = Array.from({ length: Number(HANDLERS) }, (_, i) => (i === 0 ? 'echo' : `noop${i}`));
@@ -147,6 +148,7 @@ async function nestServer(realtime) {
         ? { url: REDIS_URL, keyPrefix: KEY_PREFIX }
         : undefined,
     recovery: RECOVERY === '1',
+    presence: ROOM_EVENTS === 'off' ? { roomEvents: false } : undefined,
   };
   class AppModule {}
   Module({ imports: realtime ? [library.RealtimeModule.forRoot(options)] : [], providers: [Gateway] })(AppModule);
