@@ -3,6 +3,7 @@ export { RealtimeModule } from './realtime.module.js';
 export { REALTIME_OPTIONS } from './realtime.constants.js';
 export type {
   RealtimeAuthOptions,
+  RealtimeEngine,
   RealtimeModuleOptions,
   RealtimeOptionsFactory,
   PresenceRoomEvents,

@@ -215,7 +215,17 @@ export interface RealtimeModuleOptions {
    * Absent or `false`: delivery is at most once.
    */
   recovery?: RealtimeRecoveryOptions | boolean;
+  /**
+   * The WebSocket server under socket.io: `'ws'` (socket.io's own) or `'cws'` (`@encharm/cws`, native;
+   * install it next to the library). When cWS cannot be loaded, the server runs on `ws` and one log
+   * line says why. See "WebSocket engine" in the README.
+   * @default 'ws'
+   */
+  engine?: RealtimeEngine;
 }
+
+/** The WebSocket server under socket.io. */
+export type RealtimeEngine = 'ws' | 'cws';
 
 /** What a `useClass` / `useExisting` provider of `RealtimeModule.forRootAsync()` implements. */
 export interface RealtimeOptionsFactory {

@@ -91,7 +91,7 @@ describe('validateRealtimeOptions', () => {
     [
       'an unknown top-level option',
       { cros: {} },
-      'Invalid RealtimeModule option "cros": unknown option. Known options here: redis, auth, cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, rateLimit, rooms, presence, port, namespace, recovery.',
+      'Invalid RealtimeModule option "cros": unknown option. Known options here: redis, auth, cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, rateLimit, rooms, presence, port, namespace, recovery, engine.',
     ],
     [
       'an unknown redis option',
@@ -184,6 +184,7 @@ describe('validateRealtimeOptions', () => {
       { transports: ['ws'] },
       `Invalid RealtimeModule option "transports": expected a non-empty array of 'websocket' and/or 'polling', got the array [ 'ws' ].`,
     ],
+    ['an unknown engine', { engine: 'uws' }, `Invalid RealtimeModule option "engine": expected 'ws' or 'cws', got the string "uws".`],
     [
       'a relative path',
       { path: 'socket.io' },

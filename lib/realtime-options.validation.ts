@@ -190,6 +190,10 @@ function transports(value: unknown, name: string): void {
   if (!valid) fail(name, `expected a non-empty array of 'websocket' and/or 'polling', got ${describe(value)}.`);
 }
 
+function engine(value: unknown, name: string): void {
+  if (value !== 'ws' && value !== 'cws') fail(name, `expected 'ws' or 'cws', got ${describe(value)}.`);
+}
+
 function rateLimit(value: unknown, name: string): void {
   if (value === false) return;
   checkObject(value, name, { points: positiveNumber, durationMs: positiveNumber }, '{ points: 20, durationMs: 1000 } or false');
@@ -262,6 +266,7 @@ const MODULE_CHECKS: Checks = {
   port,
   namespace,
   recovery,
+  engine,
 };
 
 /** Checks options once at startup; throws {@link InvalidRealtimeOptionsError} naming the option and the fix. */

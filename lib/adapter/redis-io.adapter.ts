@@ -1,6 +1,7 @@
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { IoAdapter } from '@nestjs/platform-socket.io';
+import { Server as TlsServer } from 'node:tls';
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
 import { engineFor } from '../engines/engine-for.js';
@@ -12,6 +13,7 @@ import { setUpConnections } from '../connection/connection-setup.js';
 import { RealtimeServerRegistry, type GatewayNamespace } from '../realtime-server.registry.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { providedByApp } from '../provided-by-app.js';
+import { loadWsEngine, type WsEngine } from '../ws-engine/load-ws-engine.js';
 
 /**
  * Nest's `IoAdapter` on the socket.io Redis adapter (or the in-memory one without `redis` options),
@@ -28,7 +30,10 @@ export class RedisIoAdapter extends IoAdapter {
   private readonly registry?: RealtimeServerRegistry;
   private redis?: RedisConnections;
   private adapterConstructor?: AdapterConstructor;
-  private warnedAboutStickySessions = false;
+  /** The warnings said once per adapter. */
+  private readonly warned = new Set<string>();
+  /** The `engine`'s socket.io `wsEngine` once `connectToRedis()` has loaded it (none for `'ws'`). */
+  private wsEngine?: { loaded: WsEngine | undefined };
 
   /**
    * @param appOrHttpServer the Nest app (whose `RealtimeModule`, if imported, then sees every server
@@ -41,8 +46,12 @@ export class RedisIoAdapter extends IoAdapter {
     this.registry = providedByApp(appOrHttpServer, RealtimeServerRegistry);
   }
 
-  /** Connects pub and sub; resolves once both are ready, rejects with an error naming the URL otherwise. */
+  /**
+   * Loads the `engine` and, with `redis`, connects pub and sub: resolves once both are ready, rejects
+   * with an error naming the URL otherwise. `RedisIoAdapterFactory.create()` calls it.
+   */
   async connectToRedis(): Promise<void> {
+    this.wsEngine ??= { loaded: await loadWsEngine(this.options.engine ?? 'ws') };
     const redis = this.options.redis;
     if (!redis || this.redis) return;
     const engine = engineFor(redis, this.options.recovery);
@@ -87,8 +96,14 @@ export class RedisIoAdapter extends IoAdapter {
         'A gateway sets its own socket.io "adapter": its server uses it instead of the Redis adapter of RealtimeModule.',
       );
     }
-    const serverOptions = { ...this.serverOptions(), ...options, adapter: options?.adapter ?? this.adapterConstructor } as ServerOptions;
     const listenOn = port === 0 && this.options.port !== undefined ? this.options.port : port;
+    // As Nest's IoAdapter: without a port of its own, the server shares the app's HTTP server.
+    const overTls = listenOn === 0 && this.httpServer instanceof TlsServer;
+    const serverOptions = {
+      ...this.serverOptions(overTls),
+      ...options,
+      adapter: options?.adapter ?? this.adapterConstructor,
+    } as ServerOptions;
     const server: Server = super.createIOServer(listenOn, serverOptions);
     this.warnOnceAboutStickySessions(serverOptions);
     const label = `the socket.io server ${listenOn ? `on port ${listenOn}` : "on the app's HTTP server"} (path ${serverOptions.path ?? '/socket.io'})`;
@@ -124,11 +139,37 @@ export class RedisIoAdapter extends IoAdapter {
     await redis?.quit();
   }
 
+  /**
+   * cWS when `engine: 'cws'` has loaded, except on a TLS server (the app's HTTPS server), whose
+   * upgrades cWS cannot take over.
+   */
+  private wsEngineFor(overTls: boolean): WsEngine | undefined {
+    if (this.options.engine !== 'cws') return undefined;
+    if (!this.wsEngine) {
+      this.warnOnce(
+        "engine 'cws' is loaded by `await adapter.connectToRedis()` (RedisIoAdapterFactory.create() calls it) before the app listens; without it socket.io runs on ws.",
+      );
+      return undefined;
+    }
+    if (overTls && this.wsEngine.loaded) {
+      this.warnOnce(
+        "engine 'cws' cannot serve WebSockets over the app's HTTPS server, so socket.io runs on ws there; terminate TLS in a proxy, or give the gateways a port of their own, to run on cWS.",
+      );
+      return undefined;
+    }
+    return this.wsEngine.loaded;
+  }
+
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.adapterLogger.warn(message);
+  }
+
   /** Several instances and polling need sticky routing (socket.io#4881): said once, at boot. */
   private warnOnceAboutStickySessions({ transports }: Partial<ServerOptions>): void {
-    if (!this.options.redis || this.warnedAboutStickySessions || (transports && !transports.includes('polling'))) return;
-    this.warnedAboutStickySessions = true;
-    this.adapterLogger.warn(
+    if (!this.options.redis || (transports && !transports.includes('polling'))) return;
+    this.warnOnce(
       'With "redis" (several instances) and the polling transport, a load balancer must send every request of a client ' +
         'to the same instance (sticky sessions), or handshakes fail with "Session ID unknown". Either set RealtimeModule ' +
         "option transports: ['websocket'] (and the same in the clients), or route by cookie or client address. " +
@@ -136,13 +177,14 @@ export class RedisIoAdapter extends IoAdapter {
     );
   }
 
-  private serverOptions(): Partial<ServerOptions> {
+  private serverOptions(overTls: boolean): Partial<ServerOptions> {
     const { cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, recovery } = this.options;
     // The middlewares (the handshake auth) run again on recovery.
     const connectionStateRecovery = recovery
       ? { maxDisconnectionDuration: recovery.maxDisconnectionMs, skipMiddlewares: false }
       : undefined;
-    const given = { cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, connectionStateRecovery };
+    const wsEngine = this.wsEngineFor(overTls);
+    const given = { cors, path, transports, pingInterval, pingTimeout, maxHttpBufferSize, connectionStateRecovery, wsEngine };
     return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
   }
 }

@@ -45,22 +45,39 @@ export class InstanceProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly url: string,
+    private readonly stdout: string[],
   ) {}
 
-  static async start(library: CompiledLibrary, options: RealtimeModuleOptions): Promise<InstanceProcess> {
-    const child = spawn(process.execPath, [`${root}test/fixtures/instance.mjs`], {
-      env: { ...process.env, LIBRARY_DIR: library.dir, REALTIME_OPTIONS: JSON.stringify(options) },
+  /**
+   * Runs test/fixtures/instance.mjs, or another app of test/fixtures that prints "listening <port>" too
+   * (`env`: what else that app reads).
+   */
+  static async start(
+    library: CompiledLibrary,
+    options: RealtimeModuleOptions,
+    app = 'instance.mjs',
+    env: Record<string, string> = {},
+  ): Promise<InstanceProcess> {
+    const child = spawn(process.execPath, [`${root}test/fixtures/${app}`], {
+      env: { ...process.env, ...env, LIBRARY_DIR: library.dir, REALTIME_OPTIONS: JSON.stringify(options) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    const stdout: string[] = [];
     const port = await new Promise<string>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`instance exited with ${code} before listening`)));
       child.stdout.on('data', (chunk: Buffer) => {
+        stdout.push(chunk.toString());
         const match = /listening (\d+)/.exec(chunk.toString());
         if (match) resolve(match[1]);
       });
     });
     child.removeAllListeners('exit');
-    return new InstanceProcess(child, `http://127.0.0.1:${port}`);
+    return new InstanceProcess(child, `http://127.0.0.1:${port}`, stdout);
+  }
+
+  /** What the process printed so far (the app's log lines but errors). */
+  get output(): string {
+    return this.stdout.join('');
   }
 
   /** The port the instance listens on. */
@@ -68,11 +85,16 @@ export class InstanceProcess {
     return Number(new URL(this.url).port);
   }
 
-  /** Stops the process as a deploy does: SIGTERM, which runs the app's shutdown hooks (`app.close()`). */
-  async terminate(): Promise<void> {
-    if (!this.running) return;
-    this.child.kill('SIGTERM');
-    await once(this.child, 'exit');
+  /**
+   * Stops the process as a deploy does: SIGTERM, which runs the app's shutdown hooks (`app.close()`);
+   * resolves with how it ended.
+   */
+  async terminate(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.running) {
+      this.child.kill(signal);
+      await once(this.child, 'exit');
+    }
+    return { code: this.child.exitCode, signal: this.child.signalCode };
   }
 
   /** Freezes the process (SIGSTOP): its connections stay open and it answers nothing, as a hung instance. */
