@@ -216,18 +216,48 @@ const sections = {
   },
   engine: (rows, { settings }, targets) => {
     const fanout = `fan-out to ${settings.fanout[0].clients}`;
-    const rate = (name, what) => m(rows[`${name}, ${what}`], what === 'acks' ? 'acksPerSecond' : 'deliveredPerSecond');
-    const gain = (what, over) => ratio(rate('realtime + bufferutil', what), rate(over, what));
-    targets.push(['acks/s, realtime + bufferutil / raw socket.io', gain('acks', 'raw'), 1.3]);
-    targets.push([`${fanout}, delivered/s, realtime + bufferutil / raw socket.io`, gain(fanout, 'raw'), 1.3]);
+    const of = (what) => Object.fromEntries(Object.entries(rows).filter(([name]) => name.endsWith(`, ${what}`)));
+    const value = (name, what, key) => m(rows[`${name}, ${what}`], key);
+    const versus = (engine, over) => {
+      const acks = ratio(value(engine, 'acks', 'acksPerSecond'), value(over, 'acks', 'acksPerSecond'));
+      const delivered = ratio(value(engine, fanout, 'deliveredPerSecond'), value(over, fanout, 'deliveredPerSecond'));
+      return { acks, delivered };
+    };
+    // Server CPU per ack and per fan-out message, which a generator-bound run does not hide.
+    const ackCpu = (name) => (value(name, 'acks', 'serverCpu') * 1e6) / value(name, 'acks', 'acksPerSecond');
+    const fanoutCpu = (name) => value(name, fanout, 'receiverCpuMsPerMessage');
+    const engines = ['realtime + bufferutil', 'realtime + cws'];
+    for (const engine of engines) {
+      targets.push([`acks/s, ${engine} / raw socket.io`, versus(engine, 'raw').acks, 1.3]);
+      targets.push([`${fanout}, delivered/s, ${engine} / raw socket.io`, versus(engine, 'raw').delivered, 1.3]);
+    }
+    const summary = (engine) => {
+      const [overRaw, overDefault] = [versus(engine, 'raw'), versus(engine, 'realtime')];
+      return (
+        `${engine}: acks **${x(overRaw.acks)}** raw socket.io, ${x(overDefault.acks)} realtime on ws; ${fanout} **${x(overRaw.delivered)}** raw socket.io, ${x(overDefault.delivered)} realtime on ws. ` +
+        `Server CPU per ack ${fmt(ackCpu(engine))} µs (raw socket.io ${fmt(ackCpu('raw'))}, realtime on ws ${fmt(ackCpu('realtime'))}), per ${fanout} message ${fmt(fanoutCpu(engine))} ms (${fmt(fanoutCpu('raw'))}, ${fmt(fanoutCpu('realtime'))}); ` +
+        `JWT connects ${x(ratio(value(engine, 'JWT connects', 'connectsPerSecond'), value('raw', 'JWT connects', 'connectsPerSecond')))} raw socket.io; heap per connection ${fmt(value(engine, 'heap', 'heapKB'))} KB (realtime on ws ${fmt(value('realtime', 'heap', 'heapKB'))}).`
+      );
+    };
     return [
-      `## A faster engine: ws with its native \`bufferutil\` (acks as above; ${fanout} on one instance)`,
+      `## Faster engines: ws with its native \`bufferutil\`, and cWS (\`engine: 'cws'\`) (acks and JWT connects as above; ${fanout} on one instance; heap per idle authenticated connection)`,
       '',
-      ...serverTable(rows, {
-        'acks/s or delivered msgs/s': (row) => cell(row, row.acksPerSecond ? 'acksPerSecond' : 'deliveredPerSecond'),
+      ...serverTable(of('acks'), {
+        'acks/s': median('acksPerSecond'),
         ...latency,
+        'server CPU': share('serverCpu'),
+        'generator CPU': share('generatorCpu'),
       }),
-      `Ratios, realtime + bufferutil: acks **${x(gain('acks', 'raw'))}** raw socket.io, ${x(gain('acks', 'realtime'))} realtime without it; ${fanout} **${x(gain(fanout, 'raw'))}** raw socket.io, ${x(gain(fanout, 'realtime'))} realtime without it.`,
+      ...serverTable(of(fanout), {
+        'delivered msgs/s': median('deliveredPerSecond'),
+        ...latency,
+        'receiving server CPU ms per message': median('receiverCpuMsPerMessage'),
+        'generator CPU': share('generatorCpu'),
+      }),
+      ...serverTable(of('JWT connects'), { 'connects/s': median('connectsPerSecond') }),
+      ...serverTable(of('heap'), { 'heap KB': median('heapKB'), 'RSS KB': median('rssKB') }),
+      ...generatorBound(rows),
+      ...engines.map((engine) => `- ${summary(engine)}`),
       '',
     ];
   },

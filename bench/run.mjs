@@ -171,17 +171,21 @@ const groups = {
       await cluster.stop();
     }
   },
-  // ws's optional native addon (the one faster engine that installs here), with the full stack
+  // The faster engines that install from the registry here, under the full stack: ws's native
+  // `bufferutil`, and cWS (`engine: 'cws'`).
   async engine() {
-    const native = { ...realtime, BUFFERUTIL: '1' };
+    const engines = {
+      realtime,
+      'realtime + bufferutil': { ...realtime, BUFFERUTIL: '1' },
+      'realtime + cws': { ...realtime, ENGINE: 'cws' },
+    };
     const { clients, messages } = settings.fanout[0];
+    const withJwt = { raw: { ...raw, AUTH: 'jwt' }, ...engines };
     return {
-      ...(await compare(ackRoundTrip, labelled({ raw, realtime, 'realtime + bufferutil': native }, 'acks'))),
-      ...(await compare(
-        fanOut,
-        labelled({ raw: { ...raw, AUTH: 'jwt' }, realtime, 'realtime + bufferutil': native }, `fan-out to ${clients}`),
-        { clients, messages, instances: 1 },
-      )),
+      ...(await compare(ackRoundTrip, labelled({ raw, ...engines }, 'acks'))),
+      ...(await compare(fanOut, labelled(withJwt, `fan-out to ${clients}`), { clients, messages, instances: 1 })),
+      ...(await compare(connectRate, labelled(withJwt, 'JWT connects'))),
+      ...(await compare(memoryPerConnection, labelled(withJwt, 'heap'))),
     };
   },
   telemetry: () =>

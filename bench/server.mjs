@@ -7,6 +7,7 @@
 //   ROOM_SIZE: users user0..user<ROOM_SIZE-1> join the room `bench-room` when they connect
 //   RECOVERY=1: realtime with `recovery: true` (connection state recovery)
 //   BUFFERUTIL=1: ws with its native `bufferutil` addon (harness.mjs turns it off otherwise)
+//   ENGINE=cws: realtime with `engine: 'cws'` (socket.io on cWS, @encharm/cws)
 //   TELEMETRY: absent (@opentelemetry/api hidden, see harness.mjs) | sdk (metrics and spans recorded into
 //              memory) | sdk-metrics | sdk-traces (one of them) | sdk-sampled (metrics, and spans for one
 //              trace in ten) | unset (the API installed, no SDK registered)
@@ -34,6 +35,7 @@ const {
   RECOVERY,
   ROOM_EVENTS,
   TELEMETRY,
+  ENGINE,
 } = process.env;
 const handlerNames = Array.from({ length: Number(HANDLERS) }, (_, i) => (i === 0 ? 'echo' : `noop${i}`));
 /** @type {Partial<import('socket.io').ServerOptions>} */
@@ -149,6 +151,7 @@ async function nestServer(realtime) {
         : undefined,
     recovery: RECOVERY === '1',
     presence: ROOM_EVENTS === 'off' ? { roomEvents: false } : undefined,
+    engine: ENGINE,
   };
   class AppModule {}
   Module({ imports: realtime ? [library.RealtimeModule.forRoot(options)] : [], providers: [Gateway] })(AppModule);
