@@ -137,9 +137,13 @@ describe("engine 'cws': socket.io on cWS (@encharm/cws)", () => {
     expect(await app.terminate('SIGTERM')).toEqual({ code: null, signal: 'SIGTERM' });
 
     const closing = await InstanceProcess.start(library, OPTIONS, 'engine-app.mjs');
-    const socket = await connectClient(closing.url, { token: signTestToken({ sub: 'at-close' }, SECRET) });
-    sockets.push(socket);
-    expect(await closing.terminate('SIGINT')).toEqual({ code: 0, signal: null });
+    try {
+      const socket = await connectClient(closing.url, { token: signTestToken({ sub: 'at-close' }, SECRET) });
+      sockets.push(socket);
+      expect(await closing.terminate('SIGINT')).toEqual({ code: 0, signal: null });
+    } finally {
+      await closing.kill();
+    }
   });
 });
 
