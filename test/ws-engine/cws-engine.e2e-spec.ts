@@ -14,7 +14,8 @@ import { RedisIoAdapter, type RealtimeModuleOptions } from '../../lib/index.js';
 import { connectClient, signTestToken, type ConnectClientOptions } from '../../lib/testing/index.js';
 import { collect, untilCount } from '../utils/events.js';
 import { buildLibraryForInstances, InstanceProcess, type CompiledLibrary } from '../utils/instance-process.js';
-import { RecordingLogger } from '../utils/test-bed.js';
+import { RedisServer } from '../utils/redis-server.js';
+import { RecordingLogger, uniquePrefix } from '../utils/test-bed.js';
 
 const SECRET = 'cws-engine-test-secret';
 const MAX_MESSAGE_BYTES = 10_000;
@@ -62,6 +63,30 @@ describe("engine 'cws': socket.io on cWS (@encharm/cws)", () => {
     await Promise.all(listeners.map((socket, i) => untilCount(socket, 'shout', received[i], 20)));
 
     expect(received).toEqual(listeners.map(() => Array.from({ length: 20 }, (_, seq) => seq)));
+  });
+
+  it('crosses instances over Redis: 20 numbered broadcasts sent on one reach 10 sockets on the other, in order', async () => {
+    const redis = await RedisServer.start();
+    const instances: InstanceProcess[] = [];
+    try {
+      const options = { ...OPTIONS, redis: { url: redis.url, keyPrefix: uniquePrefix('cws') } };
+      for (let i = 0; i < 2; i++) instances.push(await InstanceProcess.start(library, options, 'engine-app.mjs'));
+      const connectTo = async (instance: InstanceProcess, user: string) => {
+        const socket = await connectClient(instance.url, { token: signTestToken({ sub: user }, SECRET) });
+        sockets.push(socket);
+        return socket;
+      };
+      const sender = await connectTo(instances[0], 'sender');
+      const listeners = await Promise.all(Array.from({ length: 10 }, (_, i) => connectTo(instances[1], `far${i}`)));
+      const received = listeners.map((socket) => collect<number>(socket, 'shout'));
+      for (let seq = 0; seq < 20; seq++) sender.emit('shout', seq);
+      await Promise.all(listeners.map((socket, i) => untilCount(socket, 'shout', received[i], 20)));
+
+      expect(received).toEqual(listeners.map(() => Array.from({ length: 20 }, (_, seq) => seq)));
+    } finally {
+      await Promise.all(instances.map((instance) => instance.kill()));
+      await redis.stop();
+    }
   });
 
   it('keeps a binary message intact after later messages (cWS reuses its receive buffer)', async () => {
