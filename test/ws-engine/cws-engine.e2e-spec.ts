@@ -27,11 +27,13 @@ describe("engine 'cws': socket.io on cWS (@encharm/cws)", () => {
   let library: CompiledLibrary;
   let app: InstanceProcess;
   const sockets: Socket[] = [];
-  const client = async (user: string, options: ConnectClientOptions = {}) => {
-    const socket = await connectClient(app.url, { token: signTestToken({ sub: user }, SECRET), ...options });
+  /** A client of the app at `url` as `user`, closed after the suite. */
+  const connectUser = async (url: string, user: string, options: ConnectClientOptions = {}) => {
+    const socket = await connectClient(url, { token: signTestToken({ sub: user }, SECRET), ...options });
     sockets.push(socket);
     return socket;
   };
+  const client = (user: string, options: ConnectClientOptions = {}) => connectUser(app.url, user, options);
 
   beforeAll(async () => {
     library = await buildLibraryForInstances();
@@ -71,13 +73,8 @@ describe("engine 'cws': socket.io on cWS (@encharm/cws)", () => {
     try {
       const options = { ...OPTIONS, redis: { url: redis.url, keyPrefix: uniquePrefix('cws') } };
       for (let i = 0; i < 2; i++) instances.push(await InstanceProcess.start(library, options, 'engine-app.mjs'));
-      const connectTo = async (instance: InstanceProcess, user: string) => {
-        const socket = await connectClient(instance.url, { token: signTestToken({ sub: user }, SECRET) });
-        sockets.push(socket);
-        return socket;
-      };
-      const sender = await connectTo(instances[0], 'sender');
-      const listeners = await Promise.all(Array.from({ length: 10 }, (_, i) => connectTo(instances[1], `far${i}`)));
+      const sender = await connectUser(instances[0].url, 'sender');
+      const listeners = await Promise.all(Array.from({ length: 10 }, (_, i) => connectUser(instances[1].url, `far${i}`)));
       const received = listeners.map((socket) => collect<number>(socket, 'shout'));
       for (let seq = 0; seq < 20; seq++) sender.emit('shout', seq);
       await Promise.all(listeners.map((socket, i) => untilCount(socket, 'shout', received[i], 20)));
@@ -92,12 +89,8 @@ describe("engine 'cws': socket.io on cWS (@encharm/cws)", () => {
   it('recovers a dropped connection with recovery on: the socket back, and the 10 numbered broadcasts sent meanwhile', async () => {
     const recovering = await InstanceProcess.start(library, { ...OPTIONS, recovery: true }, 'engine-app.mjs');
     try {
-      const connectTo = async (user: string, options: ConnectClientOptions = {}) => {
-        const socket = await connectClient(recovering.url, { token: signTestToken({ sub: user }, SECRET), ...options });
-        sockets.push(socket);
-        return socket;
-      };
-      const [alice, bob] = [await connectTo('alice', { reconnection: true }), await connectTo('bob')];
+      const alice = await connectUser(recovering.url, 'alice', { reconnection: true });
+      const bob = await connectUser(recovering.url, 'bob');
       const received = collect<number>(alice, 'shout');
       bob.emit('shout', 0);
       await untilCount(alice, 'shout', received, 1);
@@ -172,9 +165,7 @@ describe("engine 'cws': socket.io on cWS (@encharm/cws)", () => {
       await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, ...subject]);
       const overTls = await InstanceProcess.start(library, OPTIONS, 'engine-app.mjs', { TLS_KEY: key, TLS_CERT: cert });
       try {
-        const url = overTls.url.replace('http:', 'https:');
-        const socket = await connectClient(url, { token: signTestToken({ sub: 'over-tls' }, SECRET), rejectUnauthorized: false });
-        sockets.push(socket);
+        const socket = await connectUser(overTls.url.replace('http:', 'https:'), 'over-tls', { rejectUnauthorized: false });
 
         expect(await socket.emitWithAck('engine')).toBe('WebSocketServer');
         expect(await socket.emitWithAck('whoami')).toBe('over-tls');
@@ -193,8 +184,7 @@ describe("engine 'cws': socket.io on cWS (@encharm/cws)", () => {
 
     const closing = await InstanceProcess.start(library, OPTIONS, 'engine-app.mjs');
     try {
-      const socket = await connectClient(closing.url, { token: signTestToken({ sub: 'at-close' }, SECRET) });
-      sockets.push(socket);
+      await connectUser(closing.url, 'at-close');
       expect(await closing.terminate('SIGINT')).toEqual({ code: 0, signal: null });
     } finally {
       await closing.kill();
