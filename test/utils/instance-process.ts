@@ -66,8 +66,9 @@ export class InstanceProcess {
     const port = await new Promise<string>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`instance exited with ${code} before listening`)));
       child.stdout.on('data', (chunk: Buffer) => {
-        stdout.push(chunk.toString());
-        const match = /listening (\d+)/.exec(chunk.toString());
+        const text = chunk.toString();
+        stdout.push(text);
+        const match = /listening (\d+)/.exec(text);
         if (match) resolve(match[1]);
       });
     });
