@@ -64,7 +64,7 @@ describe.each(REDIS_DEPLOYMENTS)('rooms and broadcasting across two instances (%
   it('sendToUsers reaches every listed user once per socket', async () => {
     const got = [aliceOnA, aliceOnB, bobOnB].map((socket) => collect(socket, 'hello'));
     await b.get(WebsocketBroadcastService).sendToUsers(['alice', 'bob', 'alice'], 'hello', 'all');
-    await barrier(b, [aliceOnA, aliceOnB, bobOnB]);
+    await barrier(b, [aliceOnA, aliceOnB, bobOnB]); // to several rooms: the namespace's channel, as the barrier's
     expect(got).toEqual([['all'], ['all'], ['all']]);
   });
 
@@ -83,6 +83,9 @@ describe.each(REDIS_DEPLOYMENTS)('rooms and broadcasting across two instances (%
       ]),
     );
     expect(await a.get(RoomService).count('vip')).toBe(2);
+    // b has handled the room's message once its member there got a barrier on the room's channel; a
+    // broadcast after that reaches bob behind anything b wrote him
+    await barrier(a, [aliceOnB], (service) => service.sendToRoom('vip', 'barrier', null));
     await barrier(a, [bobOnB]);
     expect(bobGot).toEqual([]);
 
@@ -129,6 +132,8 @@ describe.each(REDIS_DEPLOYMENTS)('rooms and broadcasting across two instances (%
     await worker.get(WebsocketBroadcastService).sendToUser('alice', 'job:done', { id: 7 });
 
     expect(await received).toEqual([{ id: 7 }, { id: 7 }]);
+    // as above: on alice's channel to her tab on bob's instance, then to bob
+    await barrier(a, [aliceOnB], (service) => service.sendToUser('alice', 'barrier', null));
     await barrier(a, [bobOnB]);
     expect(bobGot).toEqual([]);
     await expect(worker.get(RoomService).joinUser('alice', 'x')).rejects.toThrow('RoomService join needs a socket server in this process');
