@@ -38,6 +38,12 @@ const latency = { 'p50 ms': median('p50'), 'p99 ms': median('p99') };
 /** Delivery rows: rate, latency until the last client, and the load generator's share of its core. */
 const deliveryTable = (rows) =>
   serverTable(rows, { 'delivered msgs/s': median('deliveredPerSecond'), ...latency, 'generator CPU': share('generatorCpu') });
+/** How a delivery row compares with another: rate and p99 as ratios. */
+const versus = (row, other) => ({
+  throughput: ratio(m(row, 'deliveredPerSecond'), m(other, 'deliveredPerSecond')),
+  p99: ratio(m(row, 'p99'), m(other, 'p99')),
+});
+const CWS = "realtime + cws (`engine: 'cws'`)";
 
 const sections = {
   ack: (rows, { settings }, targets) => {
@@ -90,12 +96,13 @@ const sections = {
   fanout: (rows, { settings }, targets) => {
     const ratios = settings.fanout.flatMap(({ clients }) =>
       ['one instance', 'two instances over Redis'].map((where) => {
-        const [ours, raw] = [rows[`realtime, ${clients} clients, ${where}`], rows[`raw, ${clients} clients, ${where}`]];
-        const throughput = ratio(m(ours, 'deliveredPerSecond'), m(raw, 'deliveredPerSecond'));
-        const p99 = ratio(m(ours, 'p99'), m(raw, 'p99'));
+        const raw = rows[`raw, ${clients} clients, ${where}`];
+        const { throughput, p99 } = versus(rows[`realtime, ${clients} clients, ${where}`], raw);
+        const cws = versus(rows[`realtime + cws, ${clients} clients, ${where}`], raw);
         targets.push([`fan-out to ${clients}, ${where}: delivered/s, realtime / raw socket.io`, throughput, 0.95]);
         targets.push([`fan-out to ${clients}, ${where}: p99, realtime / raw socket.io`, p99, 1.1, 'at most']);
-        return `${clients} clients, ${where}: realtime / raw socket.io = **${x(throughput)}** delivered/s, **${x(p99)}** p99.`;
+        targets.push([`fan-out to ${clients}, ${where}: delivered/s, realtime + cws / raw socket.io`, cws.throughput, 1.3]);
+        return `${clients} clients, ${where}: realtime / raw socket.io = **${x(throughput)}** delivered/s, **${x(p99)}** p99; ${CWS} / raw socket.io = **${x(cws.throughput)}** delivered/s, **${x(cws.p99)}** p99.`;
       }),
     );
     return [
@@ -117,8 +124,7 @@ const sections = {
       ['one instance', 'two instances over Redis'].map((where) => {
         const [ours, raw] = [rows[`realtime, ${clients} users, ${where}`], rows[`raw, ${clients} users, ${where}`]];
         const connectTime = ratio(m(raw, 'connectsPerSecond'), m(ours, 'connectsPerSecond'));
-        const throughput = ratio(m(ours, 'deliveredPerSecond'), m(raw, 'deliveredPerSecond'));
-        const p99 = ratio(m(ours, 'p99'), m(raw, 'p99'));
+        const { throughput, p99 } = versus(ours, raw);
         targets.push([`${clients} users joining one room, ${where}: connect time, realtime / raw socket.io`, connectTime, 1.2, 'at most']);
         targets.push([`fan-out to that room of ${clients}, ${where}: delivered/s, realtime / raw socket.io`, throughput, 0.95]);
         targets.push([`fan-out to that room of ${clients}, ${where}: p99, realtime / raw socket.io`, p99, 1.1, 'at most']);
@@ -126,13 +132,15 @@ const sections = {
         const quietLine = quiet
           ? ` Without room events (\`presence.roomEvents: false\`): connect time **${x(ratio(m(raw, 'connectsPerSecond'), m(quiet, 'connectsPerSecond')))}**.`
           : '';
-        return `${clients} users, ${where}: connect time realtime / raw socket.io = **${x(connectTime)}**; fan-out **${x(throughput)}** delivered/s, **${x(p99)}** p99.${quietLine}`;
+        const cws = rows[`realtime + cws, ${clients} users, ${where}`];
+        const cwsLine = ` ${CWS}: connect time **${x(ratio(m(raw, 'connectsPerSecond'), m(cws, 'connectsPerSecond')))}**; fan-out **${x(versus(cws, raw).throughput)}** delivered/s, **${x(versus(cws, raw).p99)}** p99.`;
+        return `${clients} users, ${where}: connect time realtime / raw socket.io = **${x(connectTime)}**; fan-out **${x(throughput)}** delivered/s, **${x(p99)}** p99.${quietLine}${cwsLine}`;
       }),
     );
     return [
       `## One big room (${settings.bigRooms.join(' and ')} distinct users, each with its own JWT, joining one room as they connect; then ${settings.roomMessages} messages to the room at once)`,
       '',
-      "Every server verifies the same tokens (stock Nest in `handleConnection`) and joins each socket to the room there. realtime runs with its defaults, presence on: the room's members hear of arrivals in `presence:diff` batches; over two instances also with `presence.roomEvents: false` (presence kept, no diffs). The fan-out starts as soon as the last client is in, with no pause. Medians of 3 runs here (at most): a run at 5,000 users takes most of a minute.",
+      "Every server verifies the same tokens (stock Nest in `handleConnection`) and joins each socket to the room there. realtime runs with its defaults, presence on: the room's members hear of arrivals in `presence:diff` batches; over two instances also with `presence.roomEvents: false` (presence kept, no diffs); realtime + cws is realtime with `engine: 'cws'`. The fan-out starts as soon as the last client is in, with no pause. Medians of 3 runs here (at most): a run at 5,000 users takes most of a minute.",
       '',
       ...serverTable(rows, {
         'connects/s': median('connectsPerSecond'),
@@ -146,18 +154,18 @@ const sections = {
     ];
   },
   sendToUser: (rows, { settings }, targets) => {
-    const throughput = ratio(m(rows.realtime, 'deliveredPerSecond'), m(rows.raw, 'deliveredPerSecond'));
-    const p99 = ratio(m(rows.realtime, 'p99'), m(rows.raw, 'p99'));
+    const { throughput, p99 } = versus(rows.realtime, rows.raw);
+    const cws = versus(rows['realtime + cws'], rows.raw);
     targets.push(['sendToUser delivered/s, realtime / raw socket.io', throughput, 0.95]);
     targets.push(['sendToUser p99, realtime / raw socket.io', p99, 1.1, 'at most']);
     return [
       `## sendToUser across two instances (${settings.users} users, one socket each, half on each instance; ${settings.userRounds} rounds of one message to every user, sent from one instance)`,
       '',
-      "raw is `io.to('user:<id>').emit()` on the socket.io Redis adapter; realtime is `WebsocketBroadcastService.sendToUser()`. Times are until the last user got the round.",
+      "raw is `io.to('user:<id>').emit()` on the socket.io Redis adapter; realtime is `WebsocketBroadcastService.sendToUser()`, on ws or on cWS (`engine: 'cws'`). Times are until the last user got the round.",
       '',
       ...deliveryTable(rows),
       ...generatorBound(rows),
-      `Ratio: realtime / raw socket.io = **${x(throughput)}** delivered/s, **${x(p99)}** p99.`,
+      `Ratio: realtime / raw socket.io = **${x(throughput)}** delivered/s, **${x(p99)}** p99; ${CWS} / raw socket.io = **${x(cws.throughput)}** delivered/s, **${x(cws.p99)}** p99.`,
       '',
     ];
   },
@@ -168,9 +176,7 @@ const sections = {
       `sendToUser, ${where}`,
     ]);
     const lines = pairs.map((what) => {
-      const [on, off] = [rows[`realtime + recovery, ${what}`], rows[`realtime, ${what}`]];
-      const throughput = ratio(m(on, 'deliveredPerSecond'), m(off, 'deliveredPerSecond'));
-      const p99 = ratio(m(on, 'p99'), m(off, 'p99'));
+      const { throughput, p99 } = versus(rows[`realtime + recovery, ${what}`], rows[`realtime, ${what}`]);
       targets.push([`${what}: delivered/s, recovery on / off`, throughput, 0.85]);
       targets.push([`${what}: p99, recovery on / off`, p99, 1.2, 'at most']);
       return `${what}: recovery on / off = **${x(throughput)}** delivered/s, **${x(p99)}** p99.`;
@@ -218,7 +224,7 @@ const sections = {
     const fanout = `fan-out to ${settings.fanout[0].clients}`;
     const of = (what) => Object.fromEntries(Object.entries(rows).filter(([name]) => name.endsWith(`, ${what}`)));
     const value = (name, what, key) => m(rows[`${name}, ${what}`], key);
-    const versus = (engine, over) => {
+    const gains = (engine, over) => {
       const acks = ratio(value(engine, 'acks', 'acksPerSecond'), value(over, 'acks', 'acksPerSecond'));
       const delivered = ratio(value(engine, fanout, 'deliveredPerSecond'), value(over, fanout, 'deliveredPerSecond'));
       return { acks, delivered };
@@ -228,11 +234,11 @@ const sections = {
     const fanoutCpu = (name) => value(name, fanout, 'receiverCpuMsPerMessage');
     const engines = ['realtime + bufferutil', 'realtime + cws'];
     for (const engine of engines) {
-      targets.push([`acks/s, ${engine} / raw socket.io`, versus(engine, 'raw').acks, 1.3]);
-      targets.push([`${fanout}, delivered/s, ${engine} / raw socket.io`, versus(engine, 'raw').delivered, 1.3]);
+      targets.push([`acks/s, ${engine} / raw socket.io`, gains(engine, 'raw').acks, 1.3]);
+      targets.push([`${fanout}, delivered/s, ${engine} / raw socket.io`, gains(engine, 'raw').delivered, 1.3]);
     }
     const summary = (engine) => {
-      const [overRaw, overDefault] = [versus(engine, 'raw'), versus(engine, 'realtime')];
+      const [overRaw, overDefault] = [gains(engine, 'raw'), gains(engine, 'realtime')];
       return (
         `${engine}: acks **${x(overRaw.acks)}** raw socket.io, ${x(overDefault.acks)} realtime on ws; ${fanout} **${x(overRaw.delivered)}** raw socket.io, ${x(overDefault.delivered)} realtime on ws. ` +
         `Server CPU per ack ${fmt(ackCpu(engine))} µs (raw socket.io ${fmt(ackCpu('raw'))}, realtime on ws ${fmt(ackCpu('realtime'))}), per ${fanout} message ${fmt(fanoutCpu(engine))} ms (${fmt(fanoutCpu('raw'))}, ${fmt(fanoutCpu('realtime'))}); ` +

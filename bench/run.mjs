@@ -65,6 +65,7 @@ const raw = { BENCH_SERVER: 'raw' };
 const nest = { BENCH_SERVER: 'nest' };
 const realtime = { BENCH_SERVER: 'realtime', AUTH: 'jwt' }; // as users run it: auth, rate limiting, presence
 const recovering = { ...realtime, RECOVERY: '1' };
+const onCws = { ...realtime, ENGINE: 'cws' }; // the opt-in engine, a contender in every delivery scenario
 
 /** Each contender (label => server variant) measured with `scenario`, interleaved run by run. */
 const compare = (scenario, contenders, extra, repeats = settings.repeats) =>
@@ -81,7 +82,10 @@ const groups = {
     const rawJwt = { ...raw, AUTH: 'jwt' };
     for (const { clients, messages } of settings.fanout) {
       for (const instances of [1, 2]) {
-        const contenders = instances === 1 ? { ws, raw: rawJwt, 'stock Nest': nest, realtime } : { raw: rawJwt, realtime };
+        const contenders =
+          instances === 1
+            ? { ws, raw: rawJwt, 'stock Nest': nest, realtime, 'realtime + cws': onCws }
+            : { raw: rawJwt, realtime, 'realtime + cws': onCws };
         Object.assign(
           rows,
           await compare(fanOut, labelled(contenders, `${clients} clients, ${where(instances)}`), {
@@ -101,8 +105,13 @@ const groups = {
       for (const instances of [1, 2]) {
         const contenders =
           instances === 1
-            ? { raw: { ...raw, AUTH: 'jwt' }, 'stock Nest': { ...nest, AUTH: 'jwt' }, realtime }
-            : { raw: { ...raw, AUTH: 'jwt' }, realtime, 'realtime without room events': { ...realtime, ROOM_EVENTS: 'off' } };
+            ? { raw: { ...raw, AUTH: 'jwt' }, 'stock Nest': { ...nest, AUTH: 'jwt' }, realtime, 'realtime + cws': onCws }
+            : {
+                raw: { ...raw, AUTH: 'jwt' },
+                realtime,
+                'realtime without room events': { ...realtime, ROOM_EVENTS: 'off' },
+                'realtime + cws': onCws,
+              };
         const rooms = labelled(contenders, `${clients} users, ${where(instances)}`);
         // 3 runs, not 5: a run at 5,000 users takes most of a minute
         Object.assign(rows, await compare(bigRoom, rooms, { clients, instances, redisUrl }, Math.min(settings.repeats, 3)));
@@ -110,7 +119,7 @@ const groups = {
     }
     return rows;
   },
-  sendToUser: (redisUrl) => compare(sendToUsers, { raw: { ...raw, AUTH: 'jwt' }, realtime }, { redisUrl }),
+  sendToUser: (redisUrl) => compare(sendToUsers, { raw: { ...raw, AUTH: 'jwt' }, realtime, 'realtime + cws': onCws }, { redisUrl }),
   presence: (redisUrl) => compare(presenceLookups, { raw, realtime }, { redisUrl }),
   ack: () => compare(ackRoundTrip, { ws, raw, nest, realtime }),
   connect: () =>
@@ -177,7 +186,7 @@ const groups = {
     const engines = {
       realtime,
       'realtime + bufferutil': { ...realtime, BUFFERUTIL: '1' },
-      'realtime + cws': { ...realtime, ENGINE: 'cws' },
+      'realtime + cws': onCws,
     };
     const { clients, messages } = settings.fanout[0];
     const withJwt = { raw: { ...raw, AUTH: 'jwt' }, ...engines };
