@@ -55,6 +55,10 @@ export function cwsWsServer(cws: CwsModule): new (options: WsEngineOptions) => o
 
 type SendDone = (error?: Error) => void;
 
+// The first byte of a WebSocket frame header ends with its opcode.
+const OPCODE_MASK = 0x0f;
+const OPCODE_BINARY = 0x02;
+
 /** A cWS socket as engine.io uses a `ws` one: `message` with `isBinary`, `send(data, callback)`. */
 class CwsWebSocket extends EventEmitter {
   constructor(private readonly socket: CwsSocket) {
@@ -74,6 +78,20 @@ class CwsWebSocket extends EventEmitter {
   send(data: string | Buffer, optionsOrDone?: object | SendDone, done?: SendDone): void {
     const callback = typeof optionsOrDone === 'function' ? (optionsOrDone as SendDone) : done;
     this.socket.send(data, typeof data === 'string' ? undefined : { binary: true }, callback);
+  }
+
+  /**
+   * engine.io sends a broadcast through `_sender.sendFrame()` when its socket has one: socket.io's adapter
+   * frames the packet once for every socket with ws's `Sender.frame()`, `[header, payload]`. cWS frames
+   * by itself, so only the payload goes, as is: no encoding per socket. The socket is its own sender, so
+   * that an idle connection costs no more.
+   */
+  get _sender(): this {
+    return this;
+  }
+
+  sendFrame([header, payload]: [Buffer, Buffer], done?: SendDone): void {
+    this.socket.send(payload, { binary: (header[0] & OPCODE_MASK) === OPCODE_BINARY }, done);
   }
 
   close(code?: number, reason?: string): void {

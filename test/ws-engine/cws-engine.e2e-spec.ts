@@ -67,6 +67,21 @@ describe("engine 'cws': socket.io on cWS (@encharm/cws)", () => {
     expect(received).toEqual(listeners.map(() => Array.from({ length: 20 }, (_, seq) => seq)));
   });
 
+  it('broadcasts text of every length and script intact: socket.io frames it once, cWS sends that payload to each socket', async () => {
+    const listeners = await Promise.all(Array.from({ length: 5 }, (_, i) => client(`reader${i}`)));
+    const received = listeners.map((socket) => collect<string>(socket, 'amplified'));
+    // the three WebSocket length encodings (up to 125 bytes, up to 64 KiB, beyond), in several scripts
+    const sent = [
+      { text: 'é✓', times: 1 },
+      { text: 'Grüße, 世界 🚀 ', times: 100 },
+      { text: 'ünïcødé 🚀', times: 10_000 },
+    ];
+    for (const message of sent) listeners[0].emit('amplify', message);
+    await Promise.all(listeners.map((socket, i) => untilCount(socket, 'amplified', received[i], sent.length)));
+
+    expect(received).toEqual(listeners.map(() => sent.map(({ text, times }) => text.repeat(times))));
+  });
+
   it('crosses instances over Redis: 20 numbered broadcasts sent on one reach 10 sockets on the other, in order', async () => {
     const redis = await RedisServer.start();
     const instances: InstanceProcess[] = [];
