@@ -101,31 +101,40 @@ describe("engine 'cws': socket.io on cWS (@encharm/cws)", () => {
     }
   });
 
-  it('recovers a dropped connection with recovery on: the socket back, and the 10 numbered broadcasts sent meanwhile', async () => {
-    const recovering = await InstanceProcess.start(library, { ...OPTIONS, recovery: true }, 'engine-app.mjs');
-    try {
-      const alice = await connectUser(recovering.url, 'alice', { reconnection: true });
-      const bob = await connectUser(recovering.url, 'bob');
-      const received = collect<number>(alice, 'shout');
-      bob.emit('shout', 0);
-      await untilCount(alice, 'shout', received, 1);
+  it.each([
+    ['in memory', false],
+    ['over Redis Streams', true],
+  ])(
+    'recovers a dropped connection with recovery on (%s): the socket back, and the 10 numbered broadcasts sent meanwhile',
+    async (_where, overRedis) => {
+      const redis = overRedis ? await RedisServer.start() : undefined;
+      const options = { ...OPTIONS, recovery: true, redis: redis && { url: redis.url, keyPrefix: uniquePrefix('cws-recovery') } };
+      const recovering = await InstanceProcess.start(library, options, 'engine-app.mjs');
+      try {
+        const alice = await connectUser(recovering.url, 'alice', { reconnection: true });
+        const bob = await connectUser(recovering.url, 'bob');
+        const received = collect<number>(alice, 'shout');
+        bob.emit('shout', 0);
+        await untilCount(alice, 'shout', received, 1);
 
-      alice.io.reconnection(false);
-      const dropped = new Promise((resolve) => alice.once('disconnect', resolve));
-      alice.io.engine.close();
-      await dropped;
-      const echoed = collect<number>(bob, 'shout');
-      for (let seq = 1; seq <= 10; seq++) bob.emit('shout', seq);
-      await untilCount(bob, 'shout', echoed, 10); // all sent while alice was away
-      alice.connect();
-      await untilCount(alice, 'shout', received, 11);
+        alice.io.reconnection(false);
+        const dropped = new Promise((resolve) => alice.once('disconnect', resolve));
+        alice.io.engine.close();
+        await dropped;
+        const echoed = collect<number>(bob, 'shout');
+        for (let seq = 1; seq <= 10; seq++) bob.emit('shout', seq);
+        await untilCount(bob, 'shout', echoed, 10); // all sent while alice was away
+        alice.connect();
+        await untilCount(alice, 'shout', received, 11);
 
-      expect(alice.recovered).toBe(true);
-      expect(received).toEqual(Array.from({ length: 11 }, (_, seq) => seq));
-    } finally {
-      await recovering.kill();
-    }
-  });
+        expect(alice.recovered).toBe(true);
+        expect(received).toEqual(Array.from({ length: 11 }, (_, seq) => seq));
+      } finally {
+        await recovering.kill();
+        await redis?.stop();
+      }
+    },
+  );
 
   it('keeps a binary message intact after later messages (cWS reuses its receive buffer)', async () => {
     const socket = await client('binary');
