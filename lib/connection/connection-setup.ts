@@ -49,7 +49,7 @@ export function setUpConnections(server: Server, options: ResolvedRealtimeOption
   const setUp = (namespace: Namespace): void => {
     if (auth) namespace.use(auth);
     namespace.use((socket, next) => {
-      socket.use(checkEvent.bind(socket));
+      useFirst(socket, checkEvent.bind(socket));
       if (rooms) handleClientRoomEvents(socket, rooms);
       next();
     });
@@ -60,6 +60,20 @@ export function setUpConnections(server: Server, options: ResolvedRealtimeOption
   server.on('new_namespace', guardCallback(logger, 'Setting up a namespace', setUp));
   // After the listener above, so that a namespace opened later gets its auth before presence sees it.
   registry?.register(server, { label, redis });
+}
+
+type EventMiddleware = Parameters<Socket['use']>[0];
+
+/**
+ * `socket.use(middleware)` for a socket with no middleware yet, in an array of one: socket.io pushes onto
+ * an empty array, which V8 then sizes for 17, about 0.19 KB of heap per idle connection (bench `memory`:
+ * 11.70 to 11.51 KB). socket.io keeps its middlewares in the socket's `fns`; were it ever to keep them
+ * elsewhere, this is `socket.use()` again.
+ */
+function useFirst(socket: Socket, middleware: EventMiddleware): void {
+  const internals = socket as unknown as { fns?: unknown };
+  if (Array.isArray(internals.fns) && internals.fns.length === 0) internals.fns = [middleware];
+  else socket.use(middleware);
 }
 
 function countConnection(socket: Socket): void {

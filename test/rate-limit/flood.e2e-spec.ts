@@ -1,3 +1,5 @@
+import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
+import type { Socket as ServerSocket } from 'socket.io';
 import type { Socket } from 'socket.io-client';
 import { EchoGateway } from '../adapter/echo.gateway.js';
 import { collect, nextEvent } from '../utils/events.js';
@@ -14,6 +16,19 @@ async function echoLatencies(socket: Socket, count: number): Promise<number[]> {
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** The echo gateway with a socket middleware of the app's own, which records the events it lets through. */
+@WebSocketGateway()
+class AuditedEchoGateway extends EchoGateway implements OnGatewayConnection {
+  readonly audited: unknown[] = [];
+
+  handleConnection(client: ServerSocket): void {
+    client.use(([event], next) => {
+      this.audited.push(event);
+      next();
+    });
+  }
+}
 
 describe('flood control', () => {
   let bed: TestBed;
@@ -33,6 +48,17 @@ describe('flood control', () => {
     const exception = nextEvent(client, 'exception');
     client.emit('shout', 'not dispatched');
     expect(await exception).toEqual({ status: 'error', code: 'RATE_LIMITED', message: 'Too many events; slow down', event: 'shout' });
+  });
+
+  it("runs before the app's own socket middleware, which sees only the events it admits", async () => {
+    const app = await bed.app({ options: { rateLimit: { points: 3, durationMs: 60_000 } }, providers: [AuditedEchoGateway] });
+    const client = await bed.client(app);
+
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await client.emitWithAck('echo', i));
+
+    expect(answers).toEqual([0, 1, 2, expect.objectContaining({ code: 'RATE_LIMITED' })]);
+    expect(app.get(AuditedEchoGateway).audited).toEqual(['echo', 'echo', 'echo']);
   });
 
   it('disconnects a socket flooding 10,000 events while another socket keeps its latency', async () => {
