@@ -6,7 +6,7 @@ import { userRoom } from '../realtime.constants.js';
 import { HandshakeRefusalError } from './handshake-refusal.error.js';
 import { socketData } from './realtime-socket-data.js';
 import type { JwtVerifier } from './jwt-verifier.js';
-import { tokenExpiryWatch } from './token-expiry.js';
+import { tokenExpiryWatch, type TokenExpiryWatch } from './token-expiry.js';
 import { telemetry } from '../observability/realtime-telemetry.js';
 
 type Middleware = (socket: Socket, next: (error?: Error) => void) => void;
@@ -14,12 +14,13 @@ type Middleware = (socket: Socket, next: (error?: Error) => void) => void;
 const logger = new Logger('HandshakeAuth');
 
 /**
- * socket.io middleware that verifies the handshake JWT before `handleConnection` runs: the user goes
- * to `socket.data.user` and the socket joins `user:<id>`; a refusal reaches the client as
+ * `middleware`: socket.io middleware that verifies the handshake JWT before `handleConnection` runs:
+ * the user goes to `socket.data.user` and the socket joins `user:<id>`; a refusal reaches the client as
  * `connect_error` `{ message: 'Unauthorized', data: { code } }`. It runs again when a socket recovers.
+ * `tokens` then follows each accepted token until it expires or is refreshed.
  */
-export function handshakeAuth(verifier: JwtVerifier, options: ResolvedAuthOptions): Middleware {
-  const watchTokenExpiry = tokenExpiryWatch({ verifier, graceMs: options.expiryGraceMs, clockTolerance: options.clockTolerance });
+export function handshakeAuth(verifier: JwtVerifier, options: ResolvedAuthOptions): { middleware: Middleware; tokens: TokenExpiryWatch } {
+  const tokens = tokenExpiryWatch({ verifier, graceMs: options.expiryGraceMs, clockTolerance: options.clockTolerance });
   const authenticate = async (socket: Socket): Promise<void> => {
     const token = tokenOf(socket);
     // A recovered socket (recovery on) comes back with its user: only that user's token may take it.
@@ -32,9 +33,9 @@ export function handshakeAuth(verifier: JwtVerifier, options: ResolvedAuthOption
     if (recoveredUserId !== undefined && recoveredUserId !== userId) throw new HandshakeRefusalError('USER_REJECTED');
     Object.assign(socketData(socket), { user, userId });
     await socket.join(userRoom(userId));
-    watchTokenExpiry(socket, payload);
+    tokens.watch(socket, payload);
   };
-  return guardCallback(logger, 'Handshake auth', (socket: Socket, next: (error?: Error) => void) =>
+  const middleware = guardCallback(logger, 'Handshake auth', (socket: Socket, next: (error?: Error) => void) =>
     authenticate(socket).then(
       () => next(),
       (error: Error) => {
@@ -49,6 +50,7 @@ export function handshakeAuth(verifier: JwtVerifier, options: ResolvedAuthOption
       },
     ),
   );
+  return { middleware, tokens };
 }
 
 /** `handshake.auth.token`, else the `Authorization: Bearer` header. */

@@ -9,7 +9,7 @@ const timers = () => process.getActiveResourcesInfo().filter((resource) => resou
 describe('tokenExpiryWatch', () => {
   it('leaves no timer or listener behind over 10,000 connect/disconnect cycles', () => {
     const verifier = new JwtVerifier(resolveRealtimeOptions({ auth: { secret: 'unit' } }).auth!);
-    const watch = tokenExpiryWatch({ verifier, graceMs: 1000, clockTolerance: 0 });
+    const { watch } = tokenExpiryWatch({ verifier, graceMs: 1000, clockTolerance: 0 });
     const before = timers();
     const sockets: EventEmitter[] = [];
     for (let i = 0; i < 10_000; i++) {
@@ -25,7 +25,7 @@ describe('tokenExpiryWatch', () => {
 
   it('gives a socket a disconnect listener only while its token has an exp', () => {
     const verifier = new JwtVerifier(resolveRealtimeOptions({ auth: { secret: 'unit' } }).auth!);
-    const watch = tokenExpiryWatch({ verifier, graceMs: 1000, clockTolerance: 0 });
+    const { watch } = tokenExpiryWatch({ verifier, graceMs: 1000, clockTolerance: 0 });
     const forever = Object.assign(new EventEmitter(), { data: { userId: 'u1' }, disconnect() {} });
     watch(forever as unknown as Socket, { sub: 'u1' });
     expect(forever.listenerCount('disconnect')).toBe(0);

@@ -20,13 +20,21 @@ interface ExpiryOptions {
 
 const logger = new Logger('TokenExpiry');
 
+/** Follows the tokens of authenticated sockets. */
+export interface TokenExpiryWatch {
+  /** From the handshake on: when the token's `exp` passes, `auth:expired`, then a disconnect after the grace period. */
+  watch: (socket: Socket, payload: JwtPayload) => void;
+  /** Answers an `auth:refresh { token }` packet (`[event, body, ack]`) with a valid token for the same user, or an error. */
+  refresh: (socket: Socket, packet: unknown[]) => void;
+}
+
 /**
- * Returns `watch(socket, payload)`: when the token's `exp` passes, the socket gets `auth:expired` and
- * is disconnected after the grace period unless it sends `auth:refresh { token }` with a valid token
- * for the same user. The listeners are shared by every socket, and a socket's only state is its timer
- * (none for a token without `exp`): an idle connection costs little.
+ * A socket whose token's `exp` passes gets `auth:expired` and is disconnected after the grace period
+ * unless it sends `auth:refresh { token }` with a valid token for the same user. The event middleware
+ * hands `auth:refresh` packets over, so a socket has no listener for it, and its only state here is
+ * its timer (none for a token without `exp`): an idle connection costs little.
  */
-export function tokenExpiryWatch(options: ExpiryOptions): (socket: Socket, payload: JwtPayload) => void {
+export function tokenExpiryWatch(options: ExpiryOptions): TokenExpiryWatch {
   const timers = new WeakMap<Socket, NodeJS.Timeout>();
   const forget = function (this: Socket): void {
     clearTimeout(timers.get(this));
@@ -69,12 +77,12 @@ export function tokenExpiryWatch(options: ExpiryOptions): (socket: Socket, paylo
       ack(clientError('UNAUTHORIZED', 'Invalid token'));
     }
   };
-  const onRefresh = guardCallback(logger, `"${AUTH_REFRESH_EVENT}"`, function (this: Socket, body: unknown, ack?: unknown) {
-    return refresh(this, body, isAck(ack) ? ack : () => undefined);
-  });
-  return (socket, payload) => {
-    socket.on(AUTH_REFRESH_EVENT, onRefresh);
-    schedule(socket, payload.exp);
+  const onRefresh = guardCallback(logger, `"${AUTH_REFRESH_EVENT}"`, (socket: Socket, body: unknown, ack?: unknown) =>
+    refresh(socket, body, isAck(ack) ? ack : () => undefined),
+  );
+  return {
+    watch: (socket, payload) => schedule(socket, payload.exp),
+    refresh: (socket, [, body, ack]) => onRefresh(socket, body, ack),
   };
 }
 

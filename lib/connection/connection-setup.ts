@@ -1,11 +1,13 @@
 import { Logger } from '@nestjs/common';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { handshakeAuth } from '../auth/handshake-auth.middleware.js';
+import { socketData } from '../auth/realtime-socket-data.js';
 import { JwtVerifier } from '../auth/jwt-verifier.js';
 import { guardCallback } from '../errors/guard-callback.js';
 import { SocketRateLimiter } from '../rate-limit/socket-rate-limiter.js';
 import type { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
+import { AUTH_REFRESH_EVENT } from '../realtime.constants.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { handleClientRoomEvents } from '../rooms/client-room-events.js';
 import { reportRecovery } from '../recovery/resync.js';
@@ -30,7 +32,7 @@ export interface ConnectionServices {
  * 2. presence: the registry hands each namespace to `PresenceService`, which takes the join of
  *    `user:<id>` as "online" and follows every room the socket joins and leaves after it (and
  *    `RoomService` answers the other instances' requests on the server);
- * 3. flood control (`rateLimit`) over every event the socket sends;
+ * 3. flood control (`rateLimit`) over every event the socket sends, then `auth:refresh` answered;
  * 4. client room events (`rooms.authorize`): `room:join` / `room:leave`;
  * 5. `NOT_FOUND` for an event with an ack that nothing on the socket serves;
  * 6. with `recovery` and no Redis (socket.io's in-memory recovery), `realtime:resync` to a client whose
@@ -41,13 +43,16 @@ export function setUpConnections(server: Server, options: ResolvedRealtimeOption
   const auth = options.auth && handshakeAuth(new JwtVerifier(options.auth), options.auth);
   const { rateLimit, rooms } = options;
   const limiter = rateLimit ? new SocketRateLimiter(rateLimit) : undefined;
-  // One middleware per socket for both, bound to it: a bound function is what an idle connection pays
-  // (a closure would cost its context too).
+  // One middleware per socket for flood control, token refreshes and unknown events, bound to it: a
+  // bound function is what an idle connection pays (a closure would cost its context too, a listener
+  // for `auth:refresh` a key in its events).
   const checkEvent = function (this: Socket, packet: unknown[], next: (error?: Error) => void): void {
-    if ((!limiter || limiter.admits(this, packet)) && !answeredAsUnknown(this, packet)) next();
+    if (limiter && !limiter.admits(this, packet)) return;
+    if (auth && packet[0] === AUTH_REFRESH_EVENT && socketData(this).userId !== undefined) return auth.tokens.refresh(this, packet);
+    if (!answeredAsUnknown(this, packet)) next();
   };
   const setUp = (namespace: Namespace): void => {
-    if (auth) namespace.use(auth);
+    if (auth) namespace.use(auth.middleware);
     namespace.use((socket, next) => {
       useFirst(socket, checkEvent.bind(socket));
       if (rooms) handleClientRoomEvents(socket, rooms);

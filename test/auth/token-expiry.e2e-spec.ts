@@ -67,6 +67,30 @@ describe('token lifetime of a connected socket', () => {
     });
     expect(await disconnected).toBe('io server disconnect');
   });
+
+  it('counts auth:refresh against the flood bucket like any event', async () => {
+    const limited = await bed.app({
+      options: { auth: { secret }, rateLimit: { points: 2, durationMs: 60_000 } },
+      providers: [SecureGateway],
+    });
+    const client = await bed.client(limited, { token: signTestToken({ sub: 'alice' }, secret) });
+    const refresh = () => client.emitWithAck('auth:refresh', { token: signTestToken({ sub: 'alice' }, secret) });
+
+    expect([await refresh(), await refresh(), await refresh()]).toEqual([
+      { status: 'ok' },
+      { status: 'ok' },
+      expect.objectContaining({ status: 'error', code: 'RATE_LIMITED' }),
+    ]);
+  });
+
+  it('answers auth:refresh with NOT_FOUND on a socket that connected without a token (auth not required)', async () => {
+    const optional = await bed.app({ options: { auth: { secret, required: false } }, providers: [SecureGateway] });
+    const anonymous = await bed.client(optional);
+
+    expect(await anonymous.emitWithAck('auth:refresh', { token: signTestToken({ sub: 'alice' }, secret) })).toEqual(
+      expect.objectContaining({ status: 'error', code: 'NOT_FOUND' }),
+    );
+  });
 });
 
 /** Records whether the socket disconnected from now on. */
