@@ -93,6 +93,11 @@ export class RedisPresenceStore implements PresenceStore {
   private queued = new Map<string, QueuedChange[]>();
   /** When the last flush went, by `performance.now()`. */
   private lastFlush = -Infinity;
+  /**
+   * For each refresh running, the entries removed since its snapshot was taken: its later script calls
+   * must not put them back (a heartbeat's calls go one after the other, removes may come in between).
+   */
+  private readonly removedDuringRefresh = new Set<Set<string>>();
 
   constructor(
     private readonly redis: LazyRedisConnections,
@@ -108,23 +113,36 @@ export class RedisPresenceStore implements PresenceStore {
     return this.queue('-', entry);
   }
 
-  refresh(entries: PresenceEntry[], watched: string[] = []): Promise<LapsedPresence[]> {
-    return this.redis.run(async (client) => {
-      const now = Date.now();
-      const lapsed: LapsedPresence[] = [];
-      for (const [scope, scoped] of groupByScope(entries, watched)) {
-        // One script call per batch, one after the other: Redis stays free for the pub/sub traffic of the
-        // other instances and this event loop for its sockets, however many entries there are.
-        for (let start = 0; start === 0 || start < scoped.length; start += BATCH_SIZE) {
-          const batch = scoped.slice(start, start + BATCH_SIZE);
-          const keys = [this.usersKey(scope), ...batch.map((entry) => this.socketsKey(scope, entry.userId))];
-          const args = [now, this.ttlMs, ...batch.flatMap((entry) => [entry.socket, entry.userId])];
-          const userIds = await commands(client).presenceRefresh(keys.length, ...keys, ...args);
-          userIds.forEach((userId) => lapsed.push({ scope, userId }));
-        }
+  async refresh(entries: PresenceEntry[], watched: string[] = []): Promise<LapsedPresence[]> {
+    const removed = new Set<string>();
+    this.removedDuringRefresh.add(removed);
+    try {
+      return await this.redis.run((client) => this.refreshOn(client, entries, watched, removed));
+    } finally {
+      this.removedDuringRefresh.delete(removed);
+    }
+  }
+
+  private async refreshOn(
+    client: RedisClient,
+    entries: PresenceEntry[],
+    watched: string[],
+    removed: Set<string>,
+  ): Promise<LapsedPresence[]> {
+    const now = Date.now();
+    const lapsed: LapsedPresence[] = [];
+    for (const [scope, scoped] of groupByScope(entries, watched)) {
+      // One script call per batch, one after the other: Redis stays free for the pub/sub traffic of the
+      // other instances and this event loop for its sockets, however many entries there are.
+      for (let start = 0; start === 0 || start < scoped.length; start += BATCH_SIZE) {
+        const batch = scoped.slice(start, start + BATCH_SIZE).filter((entry) => !removed.has(entryKey(entry)));
+        const keys = [this.usersKey(scope), ...batch.map((entry) => this.socketsKey(scope, entry.userId))];
+        const args = [now, this.ttlMs, ...batch.flatMap((entry) => [entry.socket, entry.userId])];
+        const userIds = await commands(client).presenceRefresh(keys.length, ...keys, ...args);
+        userIds.forEach((userId) => lapsed.push({ scope, userId }));
       }
-      return lapsed;
-    });
+    }
+    return lapsed;
   }
 
   async has(scope: string, userId: string): Promise<boolean> {
@@ -148,6 +166,7 @@ export class RedisPresenceStore implements PresenceStore {
    * a deploy) cost one script call per scope and one write to Redis per `CHANGE_WINDOW_MS`, not one each.
    */
   private queue(change: '+' | '-', entry: PresenceEntry): Promise<boolean> {
+    if (change === '-') this.removedDuringRefresh.forEach((removed) => removed.add(entryKey(entry)));
     return new Promise((resolve, reject) => {
       if (this.queued.size === 0) {
         const wait = this.lastFlush + CHANGE_WINDOW_MS - performance.now();
@@ -190,6 +209,11 @@ export class RedisPresenceStore implements PresenceStore {
   private usersKey(scope: string): string {
     return `{${this.keyPrefix}:presence:${scope}}:users`;
   }
+}
+
+/** An entry's identity: a socket in a scope. */
+function entryKey({ scope, socket }: PresenceEntry): string {
+  return `${scope} ${socket}`;
 }
 
 /** The entries of each scope, with an empty list for each watched scope that has none. */

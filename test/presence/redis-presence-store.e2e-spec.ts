@@ -49,6 +49,19 @@ describe('RedisPresenceStore', () => {
     expect(await store.has('room:lobby', 'user3')).toBe(false);
   });
 
+  it('does not put back a socket that left while a refresh of several scopes was running', async () => {
+    const [lobby, later] = [entries('room:lobby', 3), entries('room:later', 3)];
+    await store.refresh([...lobby, ...later]);
+
+    // a heartbeat's snapshot, then the socket leaves before the refresh reaches its scope
+    const refreshed = store.refresh([...lobby, ...later]);
+    const left = store.remove(later[0]);
+    await Promise.all([refreshed, left]);
+
+    expect((await store.users('room:later')).sort()).toEqual(['user1', 'user2']);
+    expect(await store.has('room:later', 'user0')).toBe(false);
+  });
+
   it('gives refreshed keys the TTL, so a dead instance leaves nothing behind', async () => {
     await store.refresh(entries('online', 2));
 
