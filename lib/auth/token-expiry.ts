@@ -24,8 +24,12 @@ const logger = new Logger('TokenExpiry');
 export interface TokenExpiryWatch {
   /** From the handshake on: when the token's `exp` passes, `auth:expired`, then a disconnect after the grace period. */
   watch: (socket: Socket, payload: JwtPayload) => void;
-  /** Answers an `auth:refresh { token }` packet (`[event, body, ack]`) with a valid token for the same user, or an error. */
-  refresh: (socket: Socket, packet: unknown[]) => void;
+  /**
+   * Takes an incoming packet (`[event, body, ack]`) when it is `auth:refresh { token }` from a socket
+   * that connected with a token, and answers it: ok with a valid token for the same user, else an
+   * error. False for any other packet, which goes on as usual.
+   */
+  answersRefresh: (socket: Socket, packet: unknown[]) => boolean;
 }
 
 /**
@@ -82,7 +86,11 @@ export function tokenExpiryWatch(options: ExpiryOptions): TokenExpiryWatch {
   );
   return {
     watch: (socket, payload) => schedule(socket, payload.exp),
-    refresh: (socket, [, body, ack]) => onRefresh(socket, body, ack),
+    answersRefresh: (socket, [event, body, ack]) => {
+      if (event !== AUTH_REFRESH_EVENT || socketData(socket).userId === undefined) return false;
+      onRefresh(socket, body, ack);
+      return true;
+    },
   };
 }
 

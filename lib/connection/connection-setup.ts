@@ -1,13 +1,11 @@
 import { Logger } from '@nestjs/common';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { handshakeAuth } from '../auth/handshake-auth.middleware.js';
-import { socketData } from '../auth/realtime-socket-data.js';
 import { JwtVerifier } from '../auth/jwt-verifier.js';
 import { guardCallback } from '../errors/guard-callback.js';
 import { SocketRateLimiter } from '../rate-limit/socket-rate-limiter.js';
 import type { RealtimeServerRegistry } from '../realtime-server.registry.js';
 import type { ResolvedRealtimeOptions } from '../realtime-options.interface.js';
-import { AUTH_REFRESH_EVENT } from '../realtime.constants.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { handleClientRoomEvents } from '../rooms/client-room-events.js';
 import { reportRecovery } from '../recovery/resync.js';
@@ -48,7 +46,7 @@ export function setUpConnections(server: Server, options: ResolvedRealtimeOption
   // for `auth:refresh` a key in its events).
   const checkEvent = function (this: Socket, packet: unknown[], next: (error?: Error) => void): void {
     if (limiter && !limiter.admits(this, packet)) return;
-    if (auth && packet[0] === AUTH_REFRESH_EVENT && socketData(this).userId !== undefined) return auth.tokens.refresh(this, packet);
+    if (auth?.tokens.answersRefresh(this, packet)) return;
     if (!answeredAsUnknown(this, packet)) next();
   };
   const setUp = (namespace: Namespace): void => {
