@@ -86,9 +86,11 @@ export function tokenExpiryWatch(options: ExpiryOptions): TokenExpiryWatch {
   );
   return {
     watch: (socket, payload) => schedule(socket, payload.exp),
-    answersRefresh: (socket, [event, body, ack]) => {
+    answersRefresh: (socket, packet) => {
+      const [event, body] = packet;
       if (event !== AUTH_REFRESH_EVENT || socketData(socket).userId === undefined) return false;
-      onRefresh(socket, body, ack);
+      // the ack is the last argument, also when the client sent no body
+      onRefresh(socket, isAck(body) ? undefined : body, packet[packet.length - 1]);
       return true;
     },
   };

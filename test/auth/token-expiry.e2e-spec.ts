@@ -68,6 +68,24 @@ describe('token lifetime of a connected socket', () => {
     expect(await disconnected).toBe('io server disconnect');
   });
 
+  it('answers malformed auth:refresh packets with UNAUTHORIZED and goes on serving the socket', async () => {
+    const client = await connect(signTestToken({ sub: 'alice' }, secret));
+    const unauthorized = { status: 'error', code: 'UNAUTHORIZED', message: 'Invalid token' };
+
+    const answers = [
+      await client.emitWithAck('auth:refresh'),
+      await client.emitWithAck('auth:refresh', null),
+      await client.emitWithAck('auth:refresh', 5),
+      await client.emitWithAck('auth:refresh', { token: 5 }),
+      await client.emitWithAck('auth:refresh', { token: { sub: 'alice' } }),
+      await client.emitWithAck('auth:refresh', { token: 'x'.repeat(100_000) }),
+    ];
+    client.emit('auth:refresh', { token: 'no ack wanted' });
+
+    expect(answers).toEqual(answers.map(() => unauthorized));
+    expect((await client.emitWithAck('whoami')).user).toEqual(expect.objectContaining({ sub: 'alice' }));
+  });
+
   it('counts auth:refresh against the flood bucket like any event', async () => {
     const limited = await bed.app({
       options: { auth: { secret }, rateLimit: { points: 2, durationMs: 60_000 } },
