@@ -133,7 +133,8 @@ const sections = {
           ? ` Without room events (\`presence.roomEvents: false\`): connect time **${x(ratio(m(raw, 'connectsPerSecond'), m(quiet, 'connectsPerSecond')))}**.`
           : '';
         const cws = rows[`realtime + cws, ${clients} users, ${where}`];
-        const cwsLine = ` ${CWS}: connect time **${x(ratio(m(raw, 'connectsPerSecond'), m(cws, 'connectsPerSecond')))}**; fan-out **${x(versus(cws, raw).throughput)}** delivered/s, **${x(versus(cws, raw).p99)}** p99.`;
+        const onCws = versus(cws, raw);
+        const cwsLine = ` ${CWS}: connect time **${x(ratio(m(raw, 'connectsPerSecond'), m(cws, 'connectsPerSecond')))}**; fan-out **${x(onCws.throughput)}** delivered/s, **${x(onCws.p99)}** p99.`;
         return `${clients} users, ${where}: connect time realtime / raw socket.io = **${x(connectTime)}**; fan-out **${x(throughput)}** delivered/s, **${x(p99)}** p99.${quietLine}${cwsLine}`;
       }),
     );
