@@ -63,6 +63,9 @@ describe('many connections coming and going', () => {
       const users = Array.from({ length: AT_ONCE }, (_, i) => `user${batch + i}`);
       const clients = await Promise.all(users.map((sub) => connectClient(app, { token: signTestToken({ sub }, secret) })));
       await Promise.all(users.map((user, i) => rooms.joinUser(user, ['lobby', `room${i % 5}`])));
+      // Presence reaches Redis a little after the joins (changes are written together, at most every
+      // 50 ms): until the last batch's is there, "no keys" below may only mean it has not arrived yet.
+      if (batch + AT_ONCE >= from + count) await presenceWritten(users);
       await Promise.all(
         clients.map((client) => {
           const gone = nextEvent(client, 'disconnect');
@@ -75,6 +78,24 @@ describe('many connections coming and going', () => {
     // (30 s) would clear a leak, every key must be gone.
     const deadline = Date.now() + 10_000;
     while ((await presenceKeys()).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  /** Waits until Redis has each of `users` online and in the two rooms `churn` put it in. */
+  async function presenceWritten(users: string[]): Promise<void> {
+    const presence = app.get(PresenceService);
+    const written = async () => {
+      const [online, lobby, ...byRoom] = await Promise.all([
+        presence.online(),
+        presence.onlineIn('lobby'),
+        ...[0, 1, 2, 3, 4].map((i) => presence.onlineIn(`room${i}`)),
+      ]);
+      return users.every((user, i) => online.includes(user) && lobby.includes(user) && byRoom[i % 5].includes(user));
+    };
+    const deadline = Date.now() + 5000;
+    while (!(await written())) {
+      if (Date.now() > deadline) throw new Error(`presence of ${users[0]}..${users.at(-1)} not in Redis after 5 s`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   const presenceKeys = () => admin.keys(`{${keyPrefix}:*`);
