@@ -5,7 +5,7 @@ import type { AdapterConstructor, RealtimeEngine } from './realtime-engine.inter
 /**
  * Redis pub/sub: `@socket.io/redis-adapter` and, without sockets, `@socket.io/redis-emitter` on the
  * same channels. Both libraries drop the promises of their publishes (and the adapter those of its
- * unsubscribes), so they get views of the connections that report such failures as an outage.
+ * subscriptions), so they get views of the connections that report such failures as an outage.
  */
 export const pubSubEngine: RealtimeEngine = {
   adapterConnections: {
@@ -17,14 +17,10 @@ export const pubSubEngine: RealtimeEngine = {
 
   async createAdapter(connections, options) {
     const [pub, sub] = connections.clients;
-    return createAdapter(
-      connections.reportingFailuresOf(pub, ['publish']),
-      connections.reportingFailuresOf(sub, ['unsubscribe', 'punsubscribe']),
-      {
-        key: options.keyPrefix,
-        requestsTimeout: options.requestsTimeout,
-      },
-    ) as AdapterConstructor;
+    return createAdapter(connections.reportingFailuresOf(pub, ['publish']), connections.subscriberView(sub), {
+      key: options.keyPrefix,
+      requestsTimeout: options.requestsTimeout,
+    }) as AdapterConstructor;
   },
 
   publisher(connections, options, namespace) {

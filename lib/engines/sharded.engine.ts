@@ -39,7 +39,7 @@ export const shardedEngine: RealtimeEngine = {
     const subscriptions = new RoomSubscriptions();
     const adapterFor = createShardedAdapter(
       connections.reportingFailuresOf(pub, ['spublish']),
-      subscriptions.follow(connections.reportingFailuresOf(sub, ['ssubscribe', 'sunsubscribe'])),
+      subscriptions.follow(connections.subscriberView(sub)),
       { channelPrefix: options.keyPrefix, subscriptionMode: 'dynamic' },
     );
     const subscribers = new ShardSubscriberCount(pub);

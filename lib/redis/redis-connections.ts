@@ -4,6 +4,7 @@ import { RedisConnectionError } from '../errors/redis-connection.error.js';
 import { RedisNotConnectedError } from '../errors/redis-not-connected.error.js';
 import { RedisVersionError } from '../errors/redis-version.error.js';
 import { failureReportingView } from './failure-reporting-view.js';
+import { resubscribingView, SUBSCRIPTION_METHODS } from './resubscribing-view.js';
 import { telemetry } from '../observability/realtime-telemetry.js';
 import type { ResolvedRedisOptions } from '../realtime-options.interface.js';
 import { REDIS_CONNECT_TIMEOUT_MS } from '../realtime.constants.js';
@@ -105,6 +106,18 @@ export class RedisConnections {
    */
   reportingFailuresOf<T extends RedisClient>(client: T, methods: readonly string[]): T {
     return failureReportingView(client, methods, (error) => this.reportOutage(error));
+  }
+
+  /**
+   * A view of a subscriber connection for a socket.io adapter, which drops the promises of its
+   * (un)subscribe calls: a failure is reported as an outage, and a subscription that failed is made
+   * again once Redis is back (see `resubscribingView`).
+   */
+  subscriberView<T extends RedisClient>(client: T): T {
+    const resubscribing = resubscribingView(client);
+    const view = this.reportingFailuresOf(resubscribing.view, SUBSCRIPTION_METHODS);
+    this.onBack(() => resubscribing.resubscribe(view));
+    return view;
   }
 
   /** Whether every connection is ready to take commands now. */

@@ -6,6 +6,7 @@ import { collect, nextEvent } from '../utils/events.js';
 import { RedisServer } from '../utils/redis-server.js';
 import { TestBed, uniquePrefix } from '../utils/test-bed.js';
 import { EchoGateway } from './echo.gateway.js';
+import { TenantGateway } from './tenant.gateway.js';
 
 /** Shouts from `sender` until `receiver` hears it: Redis resubscribes in the background after a restart. */
 async function shoutUntilHeard(sender: Socket, receiver: Socket, text: string, withinMs: number): Promise<void> {
@@ -56,6 +57,47 @@ describe('Redis going away and coming back', () => {
     expect(heardOnB).not.toContain('during the outage'); // dropped, never replayed late
     expect(bed.logger.lines.filter((line) => line.level === 'error')).toEqual([]);
     await bed.logger.waitFor(/is back/, 2);
+  });
+
+  // An adapter subscribes to its channels as it is created, and ioredis resubscribes after a reconnect
+  // only to the channels Redis had confirmed.
+  it.each([
+    ['pub/sub', {}],
+    ['Redis Streams (recovery)', { recovery: true }],
+  ])('serves a namespace first opened during the outage, and it hears the other instances once Redis is back (%s)', async (_name, more) => {
+    const options = { redis: { url: redis.url, keyPrefix: uniquePrefix('opened') }, ...more };
+    const [a, b] = await bed.apps(2, { options, providers: [TenantGateway] });
+    await redis.stop();
+    await bed.logger.waitFor(/is unavailable/, 2);
+
+    const onA = await bed.client(a, { namespace: '/tenant-new' }); // its adapter subscribes now, and fails
+    expect(await onA.emitWithAck('echo', 'served')).toBe('served');
+
+    await redis.start();
+    await bed.logger.waitFor(/is back/, 2);
+    const onB = await bed.client(b, { namespace: '/tenant-new' });
+    await shoutUntilHeard(onB, onA, 'after', 10_000);
+    expect(bed.logger.lines.filter((line) => line.level === 'error')).toEqual([]);
+  });
+
+  it('delivers to a room first joined during the outage once Redis is back (sharded pub/sub: a channel per room)', async () => {
+    const options = { redis: { url: redis.url, keyPrefix: uniquePrefix('room'), mode: 'sharded' as const } };
+    const [a, b] = await bed.apps(2, { options, providers: [EchoGateway] });
+    const [member, sender] = await Promise.all([bed.client(a), bed.client(b)]);
+    await redis.stop();
+    await bed.logger.waitFor(/is unavailable/, 2);
+
+    expect(await member.emitWithAck('join', 'lobby')).toBe('joined'); // its channel's SSUBSCRIBE fails
+
+    await redis.start();
+    await bed.logger.waitFor(/is back/, 2);
+    const heard = nextEvent(member, 'room', 10_000);
+    const repeat = setInterval(() => sender.emit('to-room', { room: 'lobby', data: 'after' }), 100);
+    try {
+      expect(await heard).toBe('after');
+    } finally {
+      clearInterval(repeat);
+    }
   });
 
   it('delivers nothing stale after Redis returns: publishes in flight when it died are dropped, not resent', async () => {
