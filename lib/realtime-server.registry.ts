@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Namespace, Server } from 'socket.io';
+import { roomsSubscribed } from './engines/room-subscriptions.js';
 import { NamespaceConflictError } from './errors/namespace-conflict.error.js';
 import { SocketIoRequiredError } from './errors/socket-io-required.error.js';
 import { UnknownNamespaceError } from './errors/unknown-namespace.error.js';
@@ -19,7 +20,7 @@ interface Served {
  * act on. Empty in a process that serves no sockets (a worker).
  */
 @Injectable()
-export class RealtimeServerRegistry {
+export class RealtimeServerRegistry implements OnApplicationBootstrap {
   private readonly servers = new Map<Server, { label: string; redis?: RedisConnections }>();
   private readonly served: Served[] = [];
   private readonly openNamespaces = new Set<Namespace>();
@@ -70,6 +71,15 @@ export class RealtimeServerRegistry {
     opened(server.of('/'));
     server.on('new_namespace', opened);
     this.serverListeners.forEach((listener) => listener(server));
+  }
+
+  /**
+   * Runs before the app listens: waits until the adapters of the namespaces open hear the other instances
+   * (with sharded pub/sub, until Redis confirmed their channels' SSUBSCRIBE), so that a client that
+   * connects once `app.listen()` resolved gets what any instance broadcasts from then on.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all(this.namespaces.map(roomsSubscribed));
   }
 
   /** Counts `connections` among those the health check looks at (presence and the publisher open theirs lazily). */

@@ -1,3 +1,5 @@
+import { roomsSubscribed } from '../../lib/engines/room-subscriptions.js';
+import { RealtimeServerRegistry } from '../../lib/realtime-server.registry.js';
 import { collect, nextEvent } from '../utils/events.js';
 import { REDIS_DEPLOYMENTS, type RedisDeployment } from '../utils/redis-deployments.js';
 import { TestBed, uniquePrefix } from '../utils/test-bed.js';
@@ -13,6 +15,15 @@ describe.each(REDIS_DEPLOYMENTS)('several instances over one Redis (%s)', (_depl
   afterEach(() => bed.close());
 
   const spec = (keyPrefix: string) => ({ options: { redis: redis.options(keyPrefix) }, providers: [EchoGateway] });
+
+  it('hears the other instances as soon as app.listen() resolved: its subscriptions are confirmed by then', async () => {
+    const app = await bed.app(spec(uniquePrefix('listen')));
+    let confirmed = false;
+    void roomsSubscribed(app.get(RealtimeServerRegistry).server!.of('/')).then(() => (confirmed = true));
+    // A confirmation still on its way would be read from the socket after this, in a later turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(confirmed).toBe(true);
+  });
 
   it('delivers a server.emit on one instance to the clients of every instance', async () => {
     const apps = await bed.apps(3, spec(uniquePrefix('emit')));
