@@ -110,13 +110,13 @@ export class RedisConnections {
 
   /**
    * A view of a subscriber connection for a socket.io adapter, which drops the promises of its
-   * (un)subscribe calls: a failure is reported as an outage, and a subscription that failed is made
-   * again once Redis is back (see `resubscribingView`).
+   * (un)subscribe calls: a failure is reported as an outage, and a call that failed is made again once
+   * Redis is back (see `resubscribingView`).
    */
   subscriberView<T extends RedisClient>(client: T): T {
     const resubscribing = resubscribingView(client);
     const view = this.reportingFailuresOf(resubscribing.view, SUBSCRIPTION_METHODS);
-    this.onBack(() => resubscribing.resubscribe(view));
+    this.onBack(() => resubscribing.redoFailed(view));
     return view;
   }
 

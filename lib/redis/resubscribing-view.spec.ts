@@ -29,7 +29,7 @@ const failure = (call: Promise<unknown>) =>
 describe('resubscribingView', () => {
   it('makes again, through the given view, each channel whose subscription failed, once', async () => {
     const { client, calls, state } = subscriber();
-    const { view, resubscribe } = resubscribingView(client);
+    const { view, redoFailed } = resubscribingView(client);
     await view.subscribe('confirmed');
     state.down = true;
     expect(await failure(view.subscribe(['request', 'response']))).toBe('Connection is closed.');
@@ -38,43 +38,46 @@ describe('resubscribingView', () => {
     state.down = false;
     calls.length = 0;
 
-    resubscribe(view);
-    resubscribe(view);
+    redoFailed(view);
+    redoFailed(view);
 
     expect(calls).toEqual(['subscribe request', 'subscribe response', 'psubscribe namespace#*', 'ssubscribe room#']);
   });
 
-  it('does not make again a subscription undone since it failed', async () => {
+  it('makes again an unsubscribe that failed (ioredis puts back what Redis had confirmed)', async () => {
     const { client, calls, state } = subscriber();
-    const { view, resubscribe } = resubscribingView(client);
+    const { view, redoFailed } = resubscribingView(client);
+    await view.ssubscribe('deleted#');
     state.down = true;
-    await failure(view.ssubscribe('gone#'));
-    await failure(view.ssubscribe('kept#'));
-    await failure(view.sunsubscribe('gone#'));
-    await failure(view.subscribe('kept#')); // another method: not undone by sunsubscribe
+    await failure(view.sunsubscribe('deleted#'));
     state.down = false;
     calls.length = 0;
 
-    resubscribe(view);
+    redoFailed(view);
 
-    expect(calls).toEqual(['ssubscribe kept#', 'subscribe kept#']);
+    expect(calls).toEqual(['sunsubscribe deleted#']);
   });
 
-  it('remembers a subscription that fails again, for the next time', async () => {
+  it('redoes only the last call for a channel, and none a later call succeeded', async () => {
     const { client, calls, state } = subscriber();
-    const { view, resubscribe } = resubscribingView(client);
+    const { view, redoFailed } = resubscribingView(client);
     state.down = true;
-    await failure(view.psubscribe('namespace#*'));
-    const failedAgain = new Promise<void>((resolve) => {
-      const through = { psubscribe: (channel: string) => failure(view.psubscribe(channel)).then(() => resolve()) };
-      resubscribe(through as unknown as typeof client);
-    });
-    await failedAgain;
+    await failure(view.ssubscribe('gone#'));
+    await failure(view.sunsubscribe('gone#')); // the last call: redone, not the subscribe
+    await failure(view.ssubscribe('kept#'));
+    await failure(view.subscribe('kept#')); // another kind of subscription: both stay
+    const first = failure(view.ssubscribe('back#'));
     state.down = false;
+    await view.sunsubscribe('back#'); // succeeds after the failed subscribe was sent
+    await first;
+    state.down = true;
+    await failure(view.ssubscribe('again#'));
+    state.down = false;
+    await view.ssubscribe('again#');
     calls.length = 0;
 
-    resubscribe(view);
+    redoFailed(view);
 
-    expect(calls).toEqual(['psubscribe namespace#*']);
+    expect(calls).toEqual(['sunsubscribe gone#', 'ssubscribe kept#', 'subscribe kept#']);
   });
 });

@@ -1,50 +1,65 @@
 /** ioredis's subscribing methods, each with the one that undoes it. */
 const UNSUBSCRIBE_METHOD = { subscribe: 'unsubscribe', psubscribe: 'punsubscribe', ssubscribe: 'sunsubscribe' } as const;
 type SubscribeMethod = keyof typeof UNSUBSCRIBE_METHOD;
-const SUBSCRIBE_METHOD = new Map<string, SubscribeMethod>(
-  Object.entries(UNSUBSCRIBE_METHOD).map(([subscribe, unsubscribe]) => [unsubscribe, subscribe as SubscribeMethod]),
+type SubscriptionMethod = SubscribeMethod | (typeof UNSUBSCRIBE_METHOD)[SubscribeMethod];
+/** For each of the six methods, the kind of subscription it makes or undoes (named by its subscribing method). */
+const KIND = new Map<string, SubscribeMethod>(
+  Object.entries(UNSUBSCRIBE_METHOD).flatMap(([subscribe, unsubscribe]) => [
+    [subscribe, subscribe as SubscribeMethod],
+    [unsubscribe, subscribe as SubscribeMethod],
+  ]),
 );
 
 /** The methods whose calls a {@link resubscribingView} follows. */
-export const SUBSCRIPTION_METHODS: readonly string[] = [...Object.keys(UNSUBSCRIBE_METHOD), ...SUBSCRIBE_METHOD.keys()];
+export const SUBSCRIPTION_METHODS: readonly string[] = [...KIND.keys()];
 
 /**
- * A view of a subscriber connection that remembers the subscriptions that failed (Redis was down when
- * a socket.io adapter subscribed: as a namespace opened, or, with sharded pub/sub, as a room was created)
- * so that `resubscribe` makes them again, but those undone since. ioredis resubscribes by itself after a
- * reconnect, only to the channels Redis had confirmed: without this, such a namespace or room would never
- * hear the other instances again. A failed call still rejects, and the client itself is unchanged.
+ * A view of a subscriber connection that remembers the (un)subscriptions that failed because Redis was
+ * down, so that `redoFailed` makes them once it is back, unless a later call for the channel superseded
+ * them. The socket.io adapters subscribe as a namespace opens and, with sharded pub/sub, as a room is
+ * created, and unsubscribe as it is deleted; ioredis resubscribes by itself after a reconnect, to the
+ * channels Redis had confirmed: without this, a namespace or room created during an outage would never
+ * hear the other instances again, and one deleted during it would stay subscribed. A failed call still
+ * rejects, and the client itself is unchanged.
  */
-export function resubscribingView<T extends object>(client: T): { view: T; resubscribe: (through: T) => void } {
-  const failed = new Map<string, { method: SubscribeMethod; channel: string }>(); // by `<method> <channel>`
+export function resubscribingView<T extends object>(client: T): { view: T; redoFailed: (through: T) => void } {
+  // by `<kind> <channel>`: the last call for it, and what failed and is still to redo
+  const lastCall = new Map<string, number>();
+  const failed = new Map<string, { method: SubscriptionMethod; channel: string }>();
+  let calls = 0;
   const view = new Proxy(client, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof property !== 'string' || typeof value !== 'function') return value;
-      const call = (args: unknown[]) => value.apply(target, args) as Promise<unknown>;
-      if (Object.hasOwn(UNSUBSCRIBE_METHOD, property)) {
-        const method = property as SubscribeMethod;
-        return (...args: unknown[]) =>
-          call(args).catch((error: unknown) => {
-            channelsOf(args).forEach((channel) => failed.set(`${method} ${channel}`, { method, channel }));
-            throw error;
-          });
-      }
-      const undone = SUBSCRIBE_METHOD.get(property);
-      if (undone === undefined) return value;
+      const kind = typeof property === 'string' ? KIND.get(property) : undefined;
+      if (kind === undefined || typeof value !== 'function') return value;
+      const method = property as SubscriptionMethod;
       return (...args: unknown[]) => {
-        channelsOf(args).forEach((channel) => failed.delete(`${undone} ${channel}`));
-        return call(args);
+        const call = ++calls;
+        const keys = channelsOf(args).map((channel) => ({ key: `${kind} ${channel}`, channel }));
+        for (const { key } of keys) {
+          lastCall.set(key, call);
+          failed.delete(key);
+        }
+        return (value.apply(target, args) as Promise<unknown>).then(
+          (result) => {
+            keys.forEach(({ key }) => lastCall.get(key) === call && lastCall.delete(key));
+            return result;
+          },
+          (error: unknown) => {
+            for (const { key, channel } of keys) if (lastCall.get(key) === call) failed.set(key, { method, channel });
+            throw error;
+          },
+        );
       };
     },
   });
   return {
     view,
-    /** Makes the failed subscriptions again through `through` (a view of this view that handles failures). */
-    resubscribe: (through) => {
+    /** Makes the failed calls again through `through` (a view of this view that handles failures). */
+    redoFailed: (through) => {
       const again = [...failed.values()];
       failed.clear();
-      const subscriber = through as Record<SubscribeMethod, (channel: string) => Promise<unknown>>;
+      const subscriber = through as Record<SubscriptionMethod, (channel: string) => Promise<unknown>>;
       for (const { method, channel } of again) void subscriber[method](channel);
     },
   };

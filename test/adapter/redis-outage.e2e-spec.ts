@@ -100,6 +100,38 @@ describe('Redis going away and coming back', () => {
     }
   });
 
+  it('unsubscribes a room deleted during the outage once Redis is back (sharded pub/sub), not resubscribed by ioredis', async () => {
+    const keyPrefix = uniquePrefix('deleted');
+    const [a] = await bed.apps(2, {
+      options: { redis: { url: redis.url, keyPrefix, mode: 'sharded' as const } },
+      providers: [EchoGateway],
+    });
+    const member = await bed.client(a);
+    expect(await member.emitWithAck('join', 'ephemeral')).toBe('joined');
+    const subscribers = async () => {
+      const admin = new Redis(redis.url);
+      try {
+        const [, count] = (await admin.call('PUBSUB', 'SHARDNUMSUB', `${keyPrefix}#/#ephemeral#`)) as [string, number];
+        return count;
+      } finally {
+        await admin.quit();
+      }
+    };
+    expect(await subscribers()).toBe(1);
+    await redis.stop();
+    await bed.logger.waitFor(/is unavailable/, 2);
+
+    const gone = nextEvent(member, 'disconnect');
+    member.close(); // the room's last socket: the instance deletes the room, and its SUNSUBSCRIBE fails
+    await gone;
+    await redis.start();
+    await bed.logger.waitFor(/is back/, 2);
+
+    const deadline = Date.now() + 5000;
+    while ((await subscribers()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await subscribers()).toBe(0);
+  });
+
   it('delivers nothing stale after Redis returns: publishes in flight when it died are dropped, not resent', async () => {
     const secret = 'outage-secret';
     const keyPrefix = uniquePrefix('stale');
