@@ -1,6 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Emitter } from '@socket.io/redis-emitter';
 import type { AdapterConstructor, RealtimeEngine } from './realtime-engine.interface.js';
+import { answeringServerSideEmitsWhileDown } from './server-side-emit-while-down.js';
 
 /**
  * Redis pub/sub: `@socket.io/redis-adapter` and, without sockets, `@socket.io/redis-emitter` on the
@@ -17,10 +18,11 @@ export const pubSubEngine: RealtimeEngine = {
 
   async createAdapter(connections, options) {
     const [pub, sub] = connections.clients;
-    return createAdapter(connections.reportingFailuresOf(pub, ['publish']), connections.subscriberView(sub), {
+    const adapterFor = createAdapter(connections.reportingFailuresOf(pub, ['publish']), connections.subscriberView(sub), {
       key: options.keyPrefix,
       requestsTimeout: options.requestsTimeout,
     }) as AdapterConstructor;
+    return answeringServerSideEmitsWhileDown(adapterFor, connections);
   },
 
   publisher(connections, options, namespace) {

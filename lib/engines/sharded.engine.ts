@@ -8,6 +8,7 @@ import { hasBinary } from './has-binary.js';
 import { awaitRoomSubscriptions, RoomSubscriptions } from './room-subscriptions.js';
 import { ShardSubscriberCount } from './shard-subscriber-count.js';
 import type { AdapterConstructor, RealtimeEngine } from './realtime-engine.interface.js';
+import { answeringServerSideEmitsWhileDown } from './server-side-emit-while-down.js';
 
 /** The adapter's message type of a broadcast (`MessageType.BROADCAST` of socket.io-adapter). */
 const BROADCAST_TYPE = 3;
@@ -43,12 +44,13 @@ export const shardedEngine: RealtimeEngine = {
       { channelPrefix: options.keyPrefix, subscriptionMode: 'dynamic' },
     );
     const subscribers = new ShardSubscriberCount(pub);
-    return function shardedAdapter(namespace: { name: string }) {
+    const shardedAdapter = function (namespace: { name: string }) {
       const adapter = adapterFor(namespace);
       awaitRoomSubscriptions(adapter, subscriptions);
       adapter.serverCount = () => subscribers.of(`${options.keyPrefix}#${namespace.name}#`); // see ShardSubscriberCount
       return adapter;
     } as AdapterConstructor;
+    return answeringServerSideEmitsWhileDown(shardedAdapter, connections);
   },
 
   publisher(connections, options, namespace) {

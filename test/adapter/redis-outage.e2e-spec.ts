@@ -6,6 +6,7 @@ import { collect, nextEvent } from '../utils/events.js';
 import { RedisServer } from '../utils/redis-server.js';
 import { TestBed, uniquePrefix } from '../utils/test-bed.js';
 import { EchoGateway } from './echo.gateway.js';
+import { InstancesGateway } from './instances.gateway.js';
 import { TenantGateway } from './tenant.gateway.js';
 
 /** Shouts from `sender` until `receiver` hears it: Redis resubscribes in the background after a restart. */
@@ -130,6 +131,21 @@ describe('Redis going away and coming back', () => {
     const deadline = Date.now() + 5000;
     while ((await subscribers()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await subscribers()).toBe(0);
+  });
+
+  it.each(['pubsub', 'sharded'] as const)("answers an app's serverSideEmitWithAck during the outage, and lives (%s)", async (mode) => {
+    const options = { redis: { url: redis.url, keyPrefix: uniquePrefix('ask'), mode } };
+    const [a] = await bed.apps(2, { options, providers: [InstancesGateway] });
+    const client = await bed.client(a);
+    expect(await client.emitWithAck('ask-instances')).toEqual(['pong']);
+    await redis.stop();
+    await bed.logger.waitFor(/is unavailable/, 2);
+
+    expect(await client.emitWithAck('ask-instances')).toMatch(/^failed: /);
+
+    await redis.start();
+    await bed.logger.waitFor(/is back/, 2);
+    expect(await client.emitWithAck('ask-instances')).toEqual(['pong']);
   });
 
   it('delivers nothing stale after Redis returns: publishes in flight when it died are dropped, not resent', async () => {
