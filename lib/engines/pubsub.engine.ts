@@ -1,7 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Emitter } from '@socket.io/redis-emitter';
 import type { AdapterConstructor, RealtimeEngine } from './realtime-engine.interface.js';
-import { answeringServerSideEmitsWhileDown } from './server-side-emit-while-down.js';
+import { askingSafelyWhileDown } from './adapter-while-down.js';
 
 /**
  * Redis pub/sub: `@socket.io/redis-adapter` and, without sockets, `@socket.io/redis-emitter` on the
@@ -22,7 +22,7 @@ export const pubSubEngine: RealtimeEngine = {
       key: options.keyPrefix,
       requestsTimeout: options.requestsTimeout,
     }) as AdapterConstructor;
-    return answeringServerSideEmitsWhileDown(adapterFor, connections);
+    return askingSafelyWhileDown(adapterFor, connections);
   },
 
   publisher(connections, options, namespace) {

@@ -8,7 +8,7 @@ import { hasBinary } from './has-binary.js';
 import { awaitRoomSubscriptions, RoomSubscriptions } from './room-subscriptions.js';
 import { ShardSubscriberCount } from './shard-subscriber-count.js';
 import type { AdapterConstructor, RealtimeEngine } from './realtime-engine.interface.js';
-import { answeringServerSideEmitsWhileDown } from './server-side-emit-while-down.js';
+import { askingSafelyWhileDown } from './adapter-while-down.js';
 
 /** The adapter's message type of a broadcast (`MessageType.BROADCAST` of socket.io-adapter). */
 const BROADCAST_TYPE = 3;
@@ -50,7 +50,7 @@ export const shardedEngine: RealtimeEngine = {
       adapter.serverCount = () => subscribers.of(`${options.keyPrefix}#${namespace.name}#`); // see ShardSubscriberCount
       return adapter;
     } as AdapterConstructor;
-    return answeringServerSideEmitsWhileDown(shardedAdapter, connections);
+    return askingSafelyWhileDown(shardedAdapter, connections);
   },
 
   publisher(connections, options, namespace) {

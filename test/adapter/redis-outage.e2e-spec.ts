@@ -148,6 +148,30 @@ describe('Redis going away and coming back', () => {
     expect(await client.emitWithAck('ask-instances')).toEqual(['pong']);
   });
 
+  it.each(['pubsub', 'sharded'] as const)(
+    "answers an app's broadcast with acks during the outage with its own clients' acks, and lives (%s)",
+    async (mode) => {
+      const options = { redis: { url: redis.url, keyPrefix: uniquePrefix('acks'), mode } };
+      const [a, b] = await bed.apps(2, { options, providers: [InstancesGateway] });
+      const names = ['asker', 'neighbour', 'remote'];
+      const clients = await Promise.all([a, a, b].map((app) => bed.client(app)));
+      clients.forEach((client, i) => client.on('question', (ack: (name: string) => void) => ack(names[i])));
+      const [asker] = clients;
+      expect(await asker.emitWithAck('ask-clients')).toEqual(['asker', 'neighbour', 'remote']);
+      await redis.stop();
+      await bed.logger.waitFor(/is unavailable/, 2);
+
+      expect(await asker.emitWithAck('ask-clients')).toEqual(['asker', 'neighbour']);
+
+      await redis.start();
+      await bed.logger.waitFor(/is back/, 2);
+      let answers: unknown;
+      // the other instance hears again once its resubscription is through
+      for (let ask = 0; ask < 5 && !Array.isArray(answers); ask++) answers = await asker.emitWithAck('ask-clients');
+      expect(answers).toEqual(['asker', 'neighbour', 'remote']);
+    },
+  );
+
   it('delivers nothing stale after Redis returns: publishes in flight when it died are dropped, not resent', async () => {
     const secret = 'outage-secret';
     const keyPrefix = uniquePrefix('stale');
