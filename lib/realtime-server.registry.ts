@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Namespace, Server } from 'socket.io';
-import { roomsSubscribed } from './engines/room-subscriptions.js';
+import { channelsSubscribed } from './engines/channel-subscriptions.js';
 import { NamespaceConflictError } from './errors/namespace-conflict.error.js';
 import { SocketIoRequiredError } from './errors/socket-io-required.error.js';
 import { UnknownNamespaceError } from './errors/unknown-namespace.error.js';
@@ -75,11 +75,11 @@ export class RealtimeServerRegistry implements OnApplicationBootstrap {
 
   /**
    * Runs before the app listens: waits until the adapters of the namespaces open hear the other instances
-   * (with sharded pub/sub, until Redis confirmed their channels' SSUBSCRIBE), so that a client that
-   * connects once `app.listen()` resolved gets what any instance broadcasts from then on.
+   * (Redis confirmed their channels' subscriptions), so that a client that connects once `app.listen()`
+   * resolved gets what any instance broadcasts from then on.
    */
   async onApplicationBootstrap(): Promise<void> {
-    await Promise.all(this.namespaces.map(roomsSubscribed));
+    await Promise.all(this.namespaces.map(channelsSubscribed));
   }
 
   /** Counts `connections` among those the health check looks at (presence and the publisher open theirs lazily). */

@@ -1,5 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Emitter } from '@socket.io/redis-emitter';
+import type { Namespace } from 'socket.io';
+import { ChannelSubscriptions, followSubscriptions } from './channel-subscriptions.js';
 import type { AdapterConstructor, RealtimeEngine } from './realtime-engine.interface.js';
 import { askingSafelyWhileDown } from './adapter-while-down.js';
 
@@ -18,11 +20,21 @@ export const pubSubEngine: RealtimeEngine = {
 
   async createAdapter(connections, options) {
     const [pub, sub] = connections.clients;
-    const adapterFor = createAdapter(connections.reportingFailuresOf(pub, ['publish']), connections.subscriberView(sub), {
-      key: options.keyPrefix,
-      requestsTimeout: options.requestsTimeout,
-    }) as AdapterConstructor;
-    return askingSafelyWhileDown(adapterFor, connections);
+    const subscriptions = new ChannelSubscriptions();
+    const adapterFor = createAdapter(
+      connections.reportingFailuresOf(pub, ['publish']),
+      subscriptions.follow(connections.subscriberView(sub)),
+      {
+        key: options.keyPrefix,
+        requestsTimeout: options.requestsTimeout,
+      },
+    );
+    const pubSubAdapter = function (namespace: Namespace) {
+      const adapter = adapterFor(namespace);
+      followSubscriptions(adapter, subscriptions);
+      return adapter;
+    } as AdapterConstructor;
+    return askingSafelyWhileDown(pubSubAdapter, connections);
   },
 
   publisher(connections, options, namespace) {

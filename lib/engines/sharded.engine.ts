@@ -5,7 +5,7 @@ import type { RedisClient } from '../redis/redis-connections.js';
 import type { ResolvedRedisOptions } from '../realtime-options.interface.js';
 import { BroadcastPublisher } from './broadcast-publisher.js';
 import { hasBinary } from './has-binary.js';
-import { awaitRoomSubscriptions, RoomSubscriptions } from './room-subscriptions.js';
+import { awaitRoomSubscriptions, ChannelSubscriptions } from './channel-subscriptions.js';
 import { ShardSubscriberCount } from './shard-subscriber-count.js';
 import type { AdapterConstructor, RealtimeEngine } from './realtime-engine.interface.js';
 import { askingSafelyWhileDown } from './adapter-while-down.js';
@@ -37,7 +37,7 @@ export const shardedEngine: RealtimeEngine = {
 
   async createAdapter(connections, options) {
     const [pub, sub] = connections.clients;
-    const subscriptions = new RoomSubscriptions();
+    const subscriptions = new ChannelSubscriptions();
     const adapterFor = createShardedAdapter(
       connections.reportingFailuresOf(pub, ['spublish']),
       subscriptions.follow(connections.subscriberView(sub)),

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Namespace, Server } from 'socket.io';
-import { roomsSubscribed } from '../engines/room-subscriptions.js';
+import { channelsSubscribed } from '../engines/channel-subscriptions.js';
 import { guardCallback } from '../errors/guard-callback.js';
 import { userRoom } from '../realtime.constants.js';
 
@@ -23,7 +23,7 @@ export async function applyLocally(namespaces: Namespace[], request: UserSockets
     else if (request.action === 'leave') sockets.socketsLeave(request.rooms);
     else sockets.disconnectSockets(true);
   }
-  if (request.action === 'join') await Promise.all(namespaces.map(roomsSubscribed));
+  if (request.action === 'join') await Promise.all(namespaces.map(channelsSubscribed));
 }
 
 /** Makes this instance answer the other instances' requests, once each has been applied here. */

@@ -1,4 +1,4 @@
-import { roomsSubscribed } from '../../lib/engines/room-subscriptions.js';
+import { channelsSubscribed } from '../../lib/engines/channel-subscriptions.js';
 import { RealtimeServerRegistry } from '../../lib/realtime-server.registry.js';
 import { collect, nextEvent } from '../utils/events.js';
 import { REDIS_DEPLOYMENTS, type RedisDeployment } from '../utils/redis-deployments.js';
@@ -19,7 +19,7 @@ describe.each(REDIS_DEPLOYMENTS)('several instances over one Redis (%s)', (_depl
   it('hears the other instances as soon as app.listen() resolved: its subscriptions are confirmed by then', async () => {
     const app = await bed.app(spec(uniquePrefix('listen')));
     let confirmed = false;
-    void roomsSubscribed(app.get(RealtimeServerRegistry).server!.of('/')).then(() => (confirmed = true));
+    void channelsSubscribed(app.get(RealtimeServerRegistry).server!.of('/')).then(() => (confirmed = true));
     // A confirmation still on its way would be read from the socket after this, in a later turn.
     await new Promise((resolve) => setImmediate(resolve));
     expect(confirmed).toBe(true);
