@@ -201,8 +201,9 @@ describe('native ws gateways (nestjs-realtime/ws)', () => {
     slow.useWebSocketAdapter(new RealtimeWsAdapter(slow));
     await slow.listen(0, '127.0.0.1');
     const port = (slow.getHttpServer().address() as { port: number }).port;
-    const expiresIn = 1;
-    const client = await Client.open(`ws://127.0.0.1:${port}/?token=${token('early', { exp: Math.floor(Date.now() / 1000) + expiresIn })}`);
+    // `exp` is in whole seconds: at least one second from now, so that it cannot lapse before the echo
+    const exp = Math.ceil(Date.now() / 1000) + 1;
+    const client = await Client.open(`ws://127.0.0.1:${port}/?token=${token('early', { exp })}`);
     clients.push(client);
     client.send('echo', 'sent before the handshake finished');
     expect(await client.next()).toEqual({ event: 'echo', data: 'sent before the handshake finished' });
