@@ -1,7 +1,8 @@
 import type { RedisClient } from '../redis/redis-connections.js';
+import { SUBSCRIBE_METHODS } from '../redis/resubscribing-view.js';
 
 /** The methods of a subscriber connection whose calls are followed until Redis answers them. */
-const SUBSCRIBING = new Set(['subscribe', 'psubscribe', 'ssubscribe']);
+const SUBSCRIBING = new Set(SUBSCRIBE_METHODS);
 
 /**
  * The channel subscriptions (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE) of an adapter's subscriber connection.

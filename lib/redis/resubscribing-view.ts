@@ -10,6 +10,8 @@ const KIND = new Map<string, SubscribeMethod>(
   ]),
 );
 
+/** ioredis's methods that subscribe. */
+export const SUBSCRIBE_METHODS: readonly string[] = Object.keys(UNSUBSCRIBE_METHOD);
 /** The methods whose calls a {@link resubscribingView} follows. */
 export const SUBSCRIPTION_METHODS: readonly string[] = [...KIND.keys()];
 
